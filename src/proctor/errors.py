@@ -1,0 +1,61 @@
+"""Every exception Proctor raises on purpose.
+
+::
+
+    ProctorError
+    ├── PolicyError            a policy file is malformed; names file, line, field, expectation
+    │   └── PolicyConflictError  two policy files claim the same agent and environment
+    ├── RegistrationError      a tool implementation does not match its policy declaration
+    ├── UnknownAgentError      a session names an agent no loaded policy declares
+    └── GateClosedError        the synchronous API was used inside a running event loop
+
+A check that fails at decision time never raises to the caller: it becomes a DENY whose
+reason names the error (fail closed). These exceptions are for configuration and misuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ProctorError(Exception):
+    """Base class of every exception raised by Proctor."""
+
+
+@dataclass(frozen=True)
+class PolicyProblem:
+    """One problem in a policy file, located as precisely as the YAML allows."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class PolicyError(ProctorError):
+    """A policy file failed to load. ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: list[PolicyProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class PolicyConflictError(PolicyError):
+    """Two policy files declare the same agent for the same environment."""
+
+
+class RegistrationError(ProctorError):
+    """A tool implementation does not match what the policy declares for it."""
+
+
+class UnknownAgentError(ProctorError):
+    """A session was opened for an agent that no loaded policy declares."""
+
+
+class GateClosedError(ProctorError):
+    """The synchronous API was called from inside a running event loop; use the async one."""

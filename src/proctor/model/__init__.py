@@ -1,0 +1,34 @@
+"""Pure data shared by every ring: no I/O, no imports from outer packages."""
+
+from __future__ import annotations
+
+from proctor.model._decision import ApprovalRequirement, Decision, RuleHit, StepResult
+from proctor.model._enums import (
+    HOLDING_FLAGS,
+    Autonomy,
+    Environment,
+    Flag,
+    Step,
+    StepStatus,
+    Verdict,
+)
+from proctor.model._outcome import Outcome, OutcomeStatus
+from proctor.model._session import Session, new_id
+
+__all__ = [
+    "HOLDING_FLAGS",
+    "ApprovalRequirement",
+    "Autonomy",
+    "Decision",
+    "Environment",
+    "Flag",
+    "Outcome",
+    "OutcomeStatus",
+    "RuleHit",
+    "Session",
+    "Step",
+    "StepResult",
+    "StepStatus",
+    "Verdict",
+    "new_id",
+]

@@ -1,0 +1,116 @@
+"""Decisions are values: what each step concluded, and the verdict they add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from proctor.model._enums import Step, StepStatus, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequirement:
+    """Who must approve a held call: how many distinct people, from which groups."""
+
+    approvers: int
+    groups: tuple[str, ...]
+
+    @staticmethod
+    def merge(reqs: Iterable[ApprovalRequirement]) -> ApprovalRequirement | None:
+        """The strictest requirement that satisfies all of ``reqs``: most approvers, all groups."""
+        approvers = 0
+        groups: list[str] = []
+        for req in reqs:
+            approvers = max(approvers, req.approvers)
+            groups.extend(g for g in req.groups if g not in groups)
+        return ApprovalRequirement(approvers, tuple(groups)) if approvers else None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One rule that matched: its id, the verdict it asks for, why, and the values it saw."""
+
+    rule_id: str
+    verdict: Verdict
+    reason: str
+    seen: Mapping[str, object] = field(default_factory=dict)
+    approval: ApprovalRequirement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What one pipeline step concluded. An errored step carries a DENY (fail closed)."""
+
+    step: Step
+    verdict: Verdict
+    status: StepStatus = StepStatus.OK
+    hits: tuple[RuleHit, ...] = ()
+    note: str = ""
+
+    @staticmethod
+    def ok(step: Step, hits: Iterable[RuleHit] = ()) -> StepResult:
+        hits = tuple(hits)
+        verdict = max((h.verdict for h in hits), default=Verdict.ALLOW)
+        return StepResult(step, verdict, StepStatus.OK, hits)
+
+    @staticmethod
+    def error(step: Step, rule_id: str, exc: BaseException | str) -> StepResult:
+        """A check that crashed: DENY, with the error named in the reason."""
+        what = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        hit = RuleHit(rule_id, Verdict.DENY, f"check failed, denying (fail closed): {what}")
+        return StepResult(step, Verdict.DENY, StepStatus.ERROR, (hit,))
+
+    @staticmethod
+    def skipped(step: Step, note: str) -> StepResult:
+        return StepResult(step, Verdict.ALLOW, StepStatus.SKIPPED, (), note)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The verdict on one call, with every step's result. DENY beats HOLD beats ALLOW."""
+
+    tool: str
+    verdict: Verdict
+    steps: tuple[StepResult, ...]
+    approval: ApprovalRequirement | None = None
+    policy: str = ""
+
+    @staticmethod
+    def combine(tool: str, steps: Iterable[StepResult], policy: str = "") -> Decision:
+        """Fold step results into one decision. Nothing matched and nothing allowed is DENY."""
+        steps = tuple(steps)
+        if not steps:
+            hit = RuleHit("default-deny", Verdict.DENY, "no step ran")
+            steps = (StepResult(Step.VERDICT, Verdict.DENY, StepStatus.ERROR, (hit,)),)
+        verdict = max(s.verdict for s in steps)
+        approval = None
+        if verdict is Verdict.HOLD:
+            approval = ApprovalRequirement.merge(
+                h.approval for s in steps for h in s.hits if h.verdict is Verdict.HOLD and h.approval
+            ) or ApprovalRequirement(1, ())
+        return Decision(tool, verdict, steps, approval, policy)
+
+    @property
+    def hits(self) -> tuple[RuleHit, ...]:
+        """The rules that decided: those whose verdict equals the final verdict."""
+        return tuple(h for s in self.steps for h in s.hits if h.verdict is self.verdict)
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(h.rule_id for h in self.hits)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(h.reason for h in self.hits)
+
+    @property
+    def seen(self) -> dict[str, Mapping[str, object]]:
+        """The argument values each deciding rule looked at, by rule id."""
+        return {h.rule_id: h.seen for h in self.hits if h.seen}
+
+    def step(self, step: Step) -> StepResult | None:
+        return next((s for s in self.steps if s.step is step), None)
+
+    @property
+    def allowed(self) -> bool:
+        return self.verdict is Verdict.ALLOW

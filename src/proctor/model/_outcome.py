@@ -1,0 +1,38 @@
+"""What the caller gets back from ``Gate.call``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from proctor.model._decision import Decision
+
+
+class OutcomeStatus(str, Enum):
+    """What happened to a call after the decision."""
+
+    EXECUTED = "executed"  # allowed, ran, output valid
+    PENDING = "pending"  # held: waits for the approval named in ``approval_id``
+    DENIED = "denied"  # denied: never ran
+    FAILED = "failed"  # allowed, but the tool raised, timed out or returned invalid output
+    FALLBACK = "fallback"  # allowed, but the circuit is open: the tool's safe fallback answered
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The decision, and what came of it. ``result`` is set only when the tool ran cleanly."""
+
+    status: OutcomeStatus
+    decision: Decision
+    call_id: str
+    result: object = None
+    error: str | None = None
+    approval_id: str | None = None
+    duration_ms: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is OutcomeStatus.EXECUTED

@@ -1,0 +1,21 @@
+"""Policy files: schema, loader with file:line errors, CEL compiler, and the pure ``evaluate``."""
+
+from __future__ import annotations
+
+from proctor.policy._compiled import CompiledPolicy, RateRule, ToolPlan
+from proctor.policy._engine import DecisionRequest, evaluate
+from proctor.policy._load import PolicySet, load_policies, load_policy, load_policy_text
+from proctor.policy._schema import PolicySpec
+
+__all__ = [
+    "CompiledPolicy",
+    "DecisionRequest",
+    "PolicySet",
+    "PolicySpec",
+    "RateRule",
+    "ToolPlan",
+    "evaluate",
+    "load_policies",
+    "load_policy",
+    "load_policy_text",
+]

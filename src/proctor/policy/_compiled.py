@@ -1,0 +1,180 @@
+"""A policy compiled for evaluation: per-tool plans with CEL programs and argument validators."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from proctor.model import HOLDING_FLAGS, ApprovalRequirement, Autonomy, Environment, Flag, Verdict
+from proctor.policy._cel import Expression
+from proctor.policy._schema import ArgSpec, PolicySpec, Rate, ToolSpec
+
+_PY_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "object": dict[str, Any],
+}
+
+
+def _field_type(spec: ArgSpec) -> Any:
+    if spec.enum is not None:
+        return Literal[tuple(spec.enum)]
+    if spec.type == "array":
+        return list[_PY_TYPES[spec.items or "string"]]  # type: ignore[misc]
+    return _PY_TYPES[spec.type]
+
+
+def build_args_model(tool: str, args: dict[str, ArgSpec]) -> type[BaseModel]:
+    """A strict Pydantic model for a tool's arguments: no coercion, no unknown arguments."""
+    fields: dict[str, Any] = {}
+    for name, spec in args.items():
+        kwargs: dict[str, Any] = {"description": spec.description or None}
+        if spec.minimum is not None:
+            kwargs["ge"] = spec.minimum
+        if spec.maximum is not None:
+            kwargs["le"] = spec.maximum
+        if spec.min_length is not None:
+            kwargs["min_length"] = spec.min_length
+        if spec.max_length is not None:
+            kwargs["max_length"] = spec.max_length
+        if spec.max_items is not None:
+            kwargs["max_length"] = spec.max_items
+        if spec.pattern is not None:
+            kwargs["pattern"] = spec.pattern
+        typ = _field_type(spec)
+        if spec.required:
+            fields[name] = (typ, Field(**kwargs))
+        else:
+            fields[name] = (typ | None, Field(default=spec.default, **kwargs))
+    model_name = "Args_" + re.sub(r"\W", "_", tool)
+    config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    return create_model(model_name, __config__=config, **fields)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledConstraint:
+    id: str
+    expression: Expression
+    verdict: Verdict
+    reason: str
+    approval: ApprovalRequirement | None
+    waiver: bool  # an `allow` constraint: waives the flag hold when it matches
+
+
+@dataclass(frozen=True, slots=True)
+class RateRule:
+    id: str
+    scope: Literal["session", "agent"]
+    tool: str | None  # None: counts every tool
+    rate: Rate
+    verdict: Verdict
+    approval: ApprovalRequirement | None
+
+    def key(self, agent: str, session_id: str) -> str:
+        """The counter this rule reads: one per (scope, tool) and session or agent."""
+        who = f"agent:{agent}" if self.scope == "agent" else f"session:{session_id}"
+        return f"{who}|tool:{self.tool or '*'}|{self.rate.seconds}"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPlan:
+    name: str
+    spec: ToolSpec
+    autonomy: Autonomy
+    holding_flags: tuple[Flag, ...]
+    flag_approval: ApprovalRequirement
+    args_model: type[BaseModel]
+    constraints: tuple[CompiledConstraint, ...]
+    rate_rules: tuple[RateRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPolicy:
+    """One loaded policy file, ready for ``evaluate``. Immutable and shareable across threads."""
+
+    spec: PolicySpec
+    file: str
+    digest: str  # sha256 of the file's bytes: which version of the policy decided
+    tools: dict[str, ToolPlan]
+    session_rate_rules: tuple[RateRule, ...]
+
+    @property
+    def agent(self) -> str:
+        return self.spec.agent.name
+
+    @property
+    def name(self) -> str:
+        return f"{self.spec.agent.name}@{self.digest[:12]}"
+
+    def grant(self, env: Environment) -> Autonomy | None:
+        g = self.spec.environments.get(env)
+        return g.max_autonomy if g else None
+
+    def rate_rules_for(self, tool: str) -> tuple[RateRule, ...]:
+        plan = self.tools.get(tool)
+        return (plan.rate_rules if plan else ()) + self.session_rate_rules
+
+
+def holding_flags(spec: ToolSpec) -> tuple[Flag, ...]:
+    if spec.approval is not None and not spec.approval.on_flags:
+        return ()
+    return tuple(f for f in spec.flags if f in HOLDING_FLAGS)
+
+
+def compile_tool_plan(
+    policy: PolicySpec,
+    name: str,
+    spec: ToolSpec,
+    constraints: tuple[CompiledConstraint, ...],
+) -> ToolPlan:
+    default_group = policy.defaults.approval.group or policy.agent.owner
+    appr = spec.approval
+    flag_approval = ApprovalRequirement(
+        appr.approvers if appr else policy.defaults.approval.approvers,
+        ((appr.group if appr and appr.group else None) or default_group,),
+    )
+    rules: list[RateRule] = []
+    rl = spec.rate_limit
+    if rl is not None:
+        verdict = Verdict.HOLD if rl.on_exceed == "hold" else Verdict.DENY
+        appr_req = flag_approval if verdict is Verdict.HOLD else None
+        if rl.per_session is not None:
+            rules.append(
+                RateRule(f"rate.{name}.session", "session", name, rl.per_session, verdict, appr_req)
+            )
+        if rl.per_agent is not None:
+            rules.append(
+                RateRule(f"rate.{name}.agent", "agent", name, rl.per_agent, verdict, appr_req)
+            )
+    return ToolPlan(
+        name=name,
+        spec=spec,
+        autonomy=spec.autonomy,
+        holding_flags=holding_flags(spec),
+        flag_approval=flag_approval,
+        args_model=build_args_model(name, spec.args),
+        constraints=constraints,
+        rate_rules=tuple(rules),
+    )
+
+
+def session_rate_rules(policy: PolicySpec) -> tuple[RateRule, ...]:
+    rl = policy.defaults.rate_limits
+    verdict = Verdict.HOLD if rl.on_exceed == "hold" else Verdict.DENY
+    group = policy.defaults.approval.group or policy.agent.owner
+    appr = (
+        ApprovalRequirement(policy.defaults.approval.approvers, (group,))
+        if verdict is Verdict.HOLD
+        else None
+    )
+    rules = []
+    if rl.per_session is not None:
+        rules.append(RateRule("rate.session", "session", None, rl.per_session, verdict, appr))
+    if rl.per_agent is not None:
+        rules.append(RateRule("rate.agent", "agent", None, rl.per_agent, verdict, appr))
+    return tuple(rules)

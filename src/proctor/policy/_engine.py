@@ -1,0 +1,221 @@
+"""``evaluate(policy, request) -> Decision``: pure, no I/O, no clock, no randomness.
+
+Steps run in pipeline order — resolve, boundary, limits, [flow], rate — and each can only
+tighten the verdict. A DENY at resolve or boundary skips the rest (nothing can loosen a DENY,
+and later steps need valid arguments). Any exception inside a step becomes that step's DENY,
+with the error in the reason: evaluate never raises for a bad request and never allows on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import cel
+from pydantic import ValidationError
+
+from proctor.model import (
+    Decision,
+    Environment,
+    RuleHit,
+    Step,
+    StepResult,
+    StepStatus,
+    Verdict,
+)
+from proctor.policy._compiled import CompiledPolicy, ToolPlan
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """One authorization question: may ``agent`` call ``tool`` with ``args`` here and now?
+
+    ``usage`` holds the current count of every rate rule that applies (by rule id); ``None``
+    means rate state is unknown and the rate step is skipped (``policy explain`` does this; the
+    gate always supplies it). ``extra_steps`` are results of checks that live outside the pure
+    engine (flow control), folded in after limits.
+    """
+
+    tool: str
+    args: Mapping[str, object]
+    agent: str
+    environment: Environment
+    principal: str = ""
+    tenant: str = ""
+    usage: Mapping[str, int] | None = None
+    extra_steps: Sequence[StepResult] = field(default_factory=tuple)
+
+
+def _skip_rest(steps: list[StepResult], after: Step, tool: str, policy: str) -> Decision:
+    order = (Step.RESOLVE, Step.BOUNDARY, Step.LIMITS, Step.RATE)
+    note = f"skipped: denied at {after}"
+    steps.extend(StepResult.skipped(s, note) for s in order[order.index(after) + 1 :])
+    return Decision.combine(tool, steps, policy)
+
+
+def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, dict[str, object]]:
+    plan = policy.tools.get(req.tool)
+    if plan is None:
+        hit = RuleHit(
+            "default-deny",
+            Verdict.DENY,
+            f"tool {req.tool!r} is not named in the policy of agent {policy.agent!r} "
+            "(default deny)",
+        )
+        return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
+    try:
+        validated = plan.args_model.model_validate(req.args)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        hit = RuleHit(f"schema.{req.tool}", Verdict.DENY, f"invalid arguments: {problems}")
+        return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
+    return StepResult(Step.RESOLVE, Verdict.ALLOW), dict(validated.__dict__)
+
+
+def _boundary(
+    policy: CompiledPolicy, plan: ToolPlan, req: DecisionRequest, waivers: Sequence[RuleHit]
+) -> StepResult:
+    if req.agent != policy.agent:
+        return StepResult.ok(
+            Step.BOUNDARY,
+            [RuleHit("boundary.agent", Verdict.DENY,
+                     f"policy governs agent {policy.agent!r}, not {req.agent!r}")],
+        )
+    grant = policy.grant(req.environment)
+    if grant is None:
+        granted = ", ".join(e.value for e in policy.spec.environments)
+        return StepResult.ok(
+            Step.BOUNDARY,
+            [RuleHit("boundary.environment", Verdict.DENY,
+                     f"agent {policy.agent!r} may not run in {req.environment.value} "
+                     f"(granted: {granted})")],
+        )
+    envs = plan.spec.environments
+    if envs is not None and req.environment not in envs:
+        return StepResult.ok(
+            Step.BOUNDARY,
+            [RuleHit(f"boundary.{plan.name}.environment", Verdict.DENY,
+                     f"tool {plan.name!r} is restricted to "
+                     f"{', '.join(e.value for e in envs)}")],
+        )
+    if plan.autonomy > grant:
+        return StepResult.ok(
+            Step.BOUNDARY,
+            [RuleHit("boundary.autonomy", Verdict.DENY,
+                     f"tool {plan.name!r} needs autonomy {plan.autonomy}; agent "
+                     f"{policy.agent!r} is granted {grant} in {req.environment.value}")],
+        )
+    allow = RuleHit(f"allow.{plan.name}", Verdict.ALLOW,
+                    f"tool {plan.name!r} is allowlisted; autonomy {plan.autonomy} is within "
+                    f"the grant ({grant}) in {req.environment.value}")
+    if not plan.holding_flags:
+        return StepResult.ok(Step.BOUNDARY, [allow])
+    flags = ", ".join(f.value for f in plan.holding_flags)
+    if waivers:
+        ids = ", ".join(w.rule_id for w in waivers)
+        hit = RuleHit(f"flags.{plan.name}", Verdict.ALLOW,
+                      f"{flags}: approval waived by {ids}")
+    else:
+        hit = RuleHit(f"flags.{plan.name}", Verdict.HOLD,
+                      f"tool {plan.name!r} is {flags}: needs approval",
+                      approval=plan.flag_approval)
+    return StepResult.ok(Step.BOUNDARY, [allow, hit])
+
+
+def _limits(
+    plan: ToolPlan, args: dict[str, object], req: DecisionRequest
+) -> tuple[StepResult, list[RuleHit]]:
+    if not plan.constraints:
+        return StepResult.ok(Step.LIMITS), []
+    ctx = cel.Context(
+        variables={
+            "args": args,
+            "env": req.environment.value,
+            "agent": req.agent,
+            "tool": req.tool,
+            "principal": req.principal,
+            "tenant": req.tenant,
+        }
+    )
+    hits: list[RuleHit] = []
+    waivers: list[RuleHit] = []
+    errored = False
+    for c in plan.constraints:
+        seen = {a: args.get(a) for a in c.expression.args}
+        try:
+            result = c.expression.program.execute(ctx)
+        except Exception as exc:  # CEL runtime error: missing key, wrong type, overflow
+            errored = True
+            hits.append(RuleHit(c.id, Verdict.DENY,
+                                f"constraint {c.id} failed, denying (fail closed): "
+                                f"{type(exc).__name__}: {exc}", seen))
+            continue
+        if not isinstance(result, bool):
+            errored = True
+            hits.append(RuleHit(c.id, Verdict.DENY,
+                                f"constraint {c.id} returned {type(result).__name__}, "
+                                "expected bool; denying (fail closed)", seen))
+            continue
+        if result:
+            hit = RuleHit(c.id, c.verdict, c.reason, seen, c.approval)
+            (waivers if c.waiver else hits).append(hit)
+    step = StepResult.ok(Step.LIMITS, [*hits, *waivers])
+    if errored:
+        step = StepResult(Step.LIMITS, Verdict.DENY, StepStatus.ERROR, step.hits)
+    return step, waivers
+
+
+def _rate(policy: CompiledPolicy, req: DecisionRequest) -> StepResult:
+    rules = policy.rate_rules_for(req.tool)
+    if not rules:
+        return StepResult.ok(Step.RATE)
+    if req.usage is None:
+        return StepResult.skipped(Step.RATE, "no usage supplied: rate limits not evaluated")
+    hits = []
+    for rule in rules:
+        count = req.usage.get(rule.id)
+        if count is None:
+            return StepResult.error(Step.RATE, rule.id, f"no usage count for rate rule {rule.id}")
+        if count >= rule.rate.count:
+            scope = f"tool {rule.tool!r}" if rule.tool else "all tools"
+            hits.append(RuleHit(rule.id, rule.verdict,
+                                f"rate limit {rule.rate} per {rule.scope} for {scope} reached "
+                                f"({count} calls in the window)", {"count": count},
+                                rule.approval))
+    return StepResult.ok(Step.RATE, hits)
+
+
+def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
+    """Decide one request. Pure: same policy and request, same decision."""
+    steps: list[StepResult] = []
+    name = policy.name
+    try:
+        resolve, args = _resolve(policy, req)
+    except Exception as exc:
+        resolve, args = StepResult.error(Step.RESOLVE, "resolve.error", exc), {}
+    steps.append(resolve)
+    if resolve.verdict is Verdict.DENY:
+        return _skip_rest(steps, Step.RESOLVE, req.tool, name)
+    plan = policy.tools[req.tool]
+
+    try:
+        limits, waivers = _limits(plan, args, req)
+    except Exception as exc:
+        limits, waivers = StepResult.error(Step.LIMITS, "limits.error", exc), []
+    try:
+        boundary = _boundary(policy, plan, req, waivers)
+    except Exception as exc:
+        boundary = StepResult.error(Step.BOUNDARY, "boundary.error", exc)
+    steps.append(boundary)
+    if boundary.verdict is Verdict.DENY:
+        return _skip_rest(steps, Step.BOUNDARY, req.tool, name)
+    steps.append(limits)
+    steps.extend(req.extra_steps)
+    try:
+        steps.append(_rate(policy, req))
+    except Exception as exc:
+        steps.append(StepResult.error(Step.RATE, "rate.error", exc))
+    return Decision.combine(req.tool, steps, name)

@@ -1,0 +1,219 @@
+"""The policy file schema: what a YAML policy may say, as Pydantic models.
+
+This module is the single source of truth for the policy reference in ``docs/``
+(``python -m proctor.docgen`` regenerates it from these models and their descriptions).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from proctor.model import Autonomy, Environment, Flag
+
+NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
+RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
+ARG_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day)s?\s*$")
+
+
+def _autonomy(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return Autonomy[value.strip().upper()]
+        except KeyError:
+            raise ValueError(
+                f"unknown autonomy level {value!r}; expected one of read, draft, write, execute"
+            ) from None
+    return value
+
+
+AutonomyLevel = Annotated[Autonomy, BeforeValidator(_autonomy)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Rate(_Strict):
+    """A rate limit: at most ``count`` calls in any window of ``seconds``. Written ``20/hour``."""
+
+    count: int = Field(ge=1)
+    seconds: int = Field(ge=1)
+
+    def __str__(self) -> str:
+        for unit, secs in reversed(_UNITS.items()):
+            if self.seconds % secs == 0:
+                n = self.seconds // secs
+                return f"{self.count}/{unit}" if n == 1 else f"{self.count}/{n} {unit}s"
+        return f"{self.count}/{self.seconds} seconds"
+
+
+def _rate(value: object) -> object:
+    if isinstance(value, str):
+        m = _RATE.match(value)
+        if not m:
+            raise ValueError(
+                f"invalid rate {value!r}; expected COUNT/UNIT such as '20/hour' or '5/10 minutes' "
+                "(units: second, minute, hour, day)"
+            )
+        count, mult, unit = m.groups()
+        return {"count": int(count), "seconds": int(mult or 1) * _UNITS[unit]}
+    return value
+
+
+RateValue = Annotated[Rate, BeforeValidator(_rate)]
+
+
+class AgentSpec(_Strict):
+    """The agent this policy governs: a service role scoped to one workflow."""
+
+    name: str = Field(pattern=NAME, description="Agent id that sessions name, e.g. `support-bot`.")
+    role: str = Field(min_length=1, description="Service role the agent runs as.")
+    owner: str = Field(min_length=1, description="Person or team accountable for the workflow.")
+    description: str = ""
+
+
+class EnvironmentGrant(_Strict):
+    """What the agent may do in one environment."""
+
+    max_autonomy: AutonomyLevel = Field(
+        description="Highest autonomy level granted here: read < draft < write < execute."
+    )
+
+
+class Approval(_Strict):
+    """Who approves a held call."""
+
+    approvers: int = Field(default=1, ge=1, le=5, description="Distinct people who must approve.")
+    group: str | None = Field(default=None, description="Approver group; defaults apply if unset.")
+
+
+class ToolApproval(Approval):
+    """Approval settings of one tool."""
+
+    on_flags: bool = Field(
+        default=True,
+        description="Hold calls of irreversible, customer-visible or money-moving tools. "
+        "Set false to waive the flag hold for this tool.",
+    )
+
+
+ArgType = Literal["string", "integer", "number", "boolean", "array", "object"]
+ItemType = Literal["string", "integer", "number", "boolean", "object"]
+
+
+def _arg_shorthand(value: object) -> object:
+    return {"type": value} if isinstance(value, str) else value
+
+
+class ArgSpec(_Strict):
+    """One argument of a tool. Shorthand: `amount: number`."""
+
+    type: ArgType
+    required: bool = True
+    description: str = ""
+    enum: list[str | int | float] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = Field(default=None, ge=0)
+    max_length: int | None = Field(default=None, ge=0)
+    pattern: str | None = None
+    items: ItemType | None = Field(default=None, description="Item type, for `array`.")
+    max_items: int | None = Field(default=None, ge=0)
+    default: Any = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+
+ArgValue = Annotated[ArgSpec, BeforeValidator(_arg_shorthand)]
+
+
+class Constraint(_Strict):
+    """A CEL expression over the call; when it is true, the call gets ``verdict``.
+
+    ``allow`` constraints waive the flag hold (e.g. emails to your own domain need no
+    approval); they never override a ``hold`` or ``deny`` from another rule.
+    """
+
+    id: str = Field(pattern=RULE_ID, description="Rule id, unique in the policy.")
+    when: str = Field(min_length=1, description="CEL expression; variables: args, env, agent, "
+                      "tool, principal, tenant.")
+    verdict: Literal["allow", "hold", "deny"]
+    reason: str = Field(default="", description="Shown to the agent, the reviewer and the audit.")
+    approvers: int | None = Field(default=None, ge=1, le=5)
+    group: str | None = None
+
+
+class ToolRateLimits(_Strict):
+    """Rate limits of one tool."""
+
+    per_session: RateValue | None = None
+    per_agent: RateValue | None = None
+    on_exceed: Literal["deny", "hold"] = "deny"
+
+
+def _tool_rate_shorthand(value: object) -> object:
+    return {"per_session": value} if isinstance(value, str) else value
+
+
+class CircuitBreakerSpec(_Strict):
+    """Stop calling a tool that keeps failing."""
+
+    failures: int = Field(default=5, ge=1, description="Consecutive failures that open it.")
+    reset_seconds: float = Field(default=30.0, gt=0, description="Open time before a trial call.")
+
+
+class ToolSpec(_Strict):
+    """One tool the agent may call. A tool not named here is denied."""
+
+    description: str = ""
+    autonomy: AutonomyLevel
+    flags: list[Flag] = Field(default_factory=list)
+    args: dict[Annotated[str, Field(pattern=ARG_NAME)], ArgValue] = Field(default_factory=dict)
+    constraints: list[Constraint] = Field(default_factory=list)
+    approval: ToolApproval | None = None
+    rate_limit: Annotated[ToolRateLimits | None, BeforeValidator(_tool_rate_shorthand)] = None
+    environments: list[Environment] | None = Field(
+        default=None, description="Restrict the tool to these environments."
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    circuit_breaker: CircuitBreakerSpec = Field(default_factory=CircuitBreakerSpec)
+    fallback: Any = Field(
+        default=None, description="Result returned while the circuit is open (null: none)."
+    )
+
+
+class SessionRateLimits(_Strict):
+    """Rate limits over all tools."""
+
+    per_session: RateValue | None = None
+    per_agent: RateValue | None = None
+    on_exceed: Literal["deny", "hold"] = "deny"
+
+
+class Defaults(_Strict):
+    approval: Approval = Field(default_factory=Approval)
+    rate_limits: SessionRateLimits = Field(default_factory=SessionRateLimits)
+
+
+class PolicySpec(_Strict):
+    """A policy file: one agent workflow."""
+
+    version: Literal[1] = 1
+    agent: AgentSpec
+    environments: dict[Environment, EnvironmentGrant] = Field(min_length=1)
+    defaults: Defaults = Field(default_factory=Defaults)
+    tools: dict[Annotated[str, Field(pattern=NAME)], ToolSpec] = Field(default_factory=dict)
