@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from proctor.model._call import ToolCall
 from proctor.model._decision import ApprovalRequirement, Decision, RuleHit, StepResult
 from proctor.model._enums import (
     HOLDING_FLAGS,
@@ -29,6 +30,7 @@ __all__ = [
     "Step",
     "StepResult",
     "StepStatus",
+    "ToolCall",
     "Verdict",
     "new_id",
 ]

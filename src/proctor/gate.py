@@ -1,0 +1,347 @@
+"""The gate pipeline: the only place where decisions are enforced.
+
+``Gate.acall(session, tool, args)`` runs resolve → boundary → limits → flow → rate → verdict →
+execute → validate output, calling the hooks of ``proctor.hooks`` where later features plug in.
+``Gate.call`` is the synchronous wrapper over it (never a second copy of the pipeline).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
+
+from pydantic import ValidationError
+
+from proctor.approvals import InMemoryApprovals
+from proctor.errors import GateClosedError, RegistrationError
+from proctor.hooks import GateHooks
+from proctor.model import (
+    Decision,
+    Environment,
+    Outcome,
+    OutcomeStatus,
+    RuleHit,
+    Session,
+    Step,
+    StepResult,
+    ToolCall,
+    Verdict,
+)
+from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, evaluate
+from proctor.tools import (
+    CircuitBreaker,
+    RateLimiter,
+    Tool,
+    check_against_policy,
+    tool_from_function,
+)
+
+log = logging.getLogger("proctor.gate")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _refuse(tool: str, step: Step, rule_id: str, reason: str, policy: str = "") -> Decision:
+    hit = RuleHit(rule_id, Verdict.DENY, reason)
+    return Decision.combine(tool, [StepResult.ok(step, [hit])], policy)
+
+
+def _with_step(decision: Decision, step: StepResult) -> Decision:
+    return Decision.combine(decision.tool, [*decision.steps, step], decision.policy)
+
+
+class GatedTool:
+    """A registered tool as the agent sees it: every call goes through the gate."""
+
+    def __init__(self, gate: Gate, tool: Tool) -> None:
+        self.gate = gate
+        self.tool = tool
+        functools.update_wrapper(self, tool.fn)
+
+    def __call__(self, session: Session, **kwargs: Any) -> Outcome:
+        return self.gate.call(session, self.tool.name, kwargs)
+
+    async def acall(self, session: Session, **kwargs: Any) -> Outcome:
+        return await self.gate.acall(session, self.tool.name, kwargs)
+
+
+class Gate:
+    """Decides and enforces every tool call of every session it opens."""
+
+    def __init__(
+        self,
+        policies: CompiledPolicy | PolicySet,
+        *,
+        hooks: Sequence[GateHooks] = (),
+        approvals: InMemoryApprovals | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_workers: int = 8,
+    ) -> None:
+        self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
+        self.approvals = approvals if approvals is not None else InMemoryApprovals()
+        self.hooks: list[GateHooks] = [*hooks, self.approvals]
+        self.rates = RateLimiter(clock)
+        self._clock = clock
+        self._tools: dict[str, Tool] = {}
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="proctor-tool")
+
+    # -- sessions and registration --------------------------------------------------------
+
+    def open_session(
+        self,
+        agent: str,
+        *,
+        principal: str,
+        tenant: str,
+        environment: Environment | str = Environment.PRODUCTION,
+    ) -> Session:
+        """Open a session for ``agent``. Raises ``UnknownAgentError`` if no policy declares it."""
+        env = Environment(environment)
+        self.policies.require(agent, env)
+        return Session(agent=agent, principal=principal, tenant=tenant, environment=env)
+
+    def register(self, tool: Tool) -> None:
+        """Register an implementation. Every policy naming the tool must agree with it."""
+        named = [p for p in self.policies.policies if tool.name in p.tools]
+        if not named:
+            raise RegistrationError(f"no loaded policy names tool {tool.name!r}; it would be "
+                                    "denied on every call (default deny)")
+        for pol in named:
+            check_against_policy(tool, pol.tools[tool.name])
+        with self._lock:
+            if tool.name in self._tools:
+                raise RegistrationError(f"tool {tool.name!r} is already registered")
+            self._tools[tool.name] = tool
+
+    def tool(
+        self, name: str | None = None, *, description: str | None = None
+    ) -> Callable[[Callable[..., Any]], GatedTool]:
+        """Decorator: register a typed function as a tool; calling the result goes through
+        the gate and returns an ``Outcome``."""
+
+        def register(fn: Callable[..., Any]) -> GatedTool:
+            t = tool_from_function(fn, name or fn.__name__, description)
+            self.register(t)
+            return GatedTool(self, t)
+
+        return register
+
+    def registered(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def breaker(self, session: Session, tool: str) -> CircuitBreaker:
+        """The circuit breaker of ``tool`` under the policy governing ``session``."""
+        pol = self.policies.require(session.agent, session.environment)
+        key = f"{pol.agent}|{tool}"
+        with self._lock:
+            br = self._breakers.get(key)
+            if br is None:
+                spec = pol.tools[tool].spec.circuit_breaker
+                br = CircuitBreaker(spec.failures, spec.reset_seconds, self._clock)
+                self._breakers[key] = br
+            return br
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    async def adecide(self, session: Session, call: ToolCall) -> Decision:
+        """Steps 1–6: the verdict on ``call``, without executing it. Never raises."""
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+        except Exception as exc:
+            return _refuse(call.tool, Step.RESOLVE, "resolve.agent", str(exc))
+        extra: list[StepResult] = []
+        for hook in self.hooks:
+            try:
+                res = await hook.flow(session, call)
+            except Exception as exc:
+                res = StepResult.error(Step.FLOW, f"flow.{type(hook).__name__}", exc)
+            if res is not None:
+                extra.append(res)
+        try:
+            usage = self.rates.usage(pol.rate_rules_for(call.tool), session.agent, session.id)
+            req = DecisionRequest(
+                tool=call.tool,
+                args=call.args,
+                agent=session.agent,
+                environment=session.environment,
+                principal=session.principal,
+                tenant=session.tenant,
+                usage=usage,
+                extra_steps=tuple(extra),
+            )
+            return evaluate(pol, req)
+        except Exception as exc:  # evaluate does not raise; this guards the glue around it
+            return _refuse(call.tool, Step.VERDICT, "verdict.error",
+                           f"decision failed, denying (fail closed): {type(exc).__name__}: {exc}",
+                           pol.name)
+
+    # -- the pipeline -------------------------------------------------------------------------
+
+    async def acall(
+        self,
+        session: Session,
+        tool: str,
+        args: Mapping[str, object],
+        *,
+        reason: str | None = None,
+        confidence: float | None = None,
+    ) -> Outcome:
+        """Decide ``tool(args)`` and, if allowed, execute it. Never raises for a refused call."""
+        call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
+        impl = self._tools.get(tool)
+        if impl is None:
+            decision = await self.adecide(session, call)
+            if decision.verdict is not Verdict.DENY:
+                decision = _with_step(decision, StepResult.ok(Step.RESOLVE, [RuleHit(
+                    "resolve.unregistered", Verdict.DENY,
+                    f"tool {tool!r} has no registered implementation in this gate")]))
+        else:
+            decision = await self.adecide(session, call)
+        if decision.verdict is Verdict.ALLOW:
+            decision = self._take_rate_slot(session, call, decision)
+        try:
+            for hook in self.hooks:
+                await hook.on_decision(session, call, decision)
+        except Exception as exc:
+            log.exception("on_decision hook failed; refusing the call")
+            decision = _with_step(decision, StepResult.error(Step.VERDICT, "record.error", exc))
+        if decision.verdict is Verdict.HOLD:
+            outcome = await self._hold(session, call, decision)
+        elif decision.verdict is Verdict.DENY:
+            outcome = Outcome(OutcomeStatus.DENIED, decision, call.id,
+                              error="; ".join(decision.reasons))
+        elif impl is None:  # unreachable: an unregistered tool is denied above
+            outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
+        else:
+            outcome = await self._execute(session, call, decision, impl)
+        for hook in self.hooks:
+            try:
+                await hook.on_outcome(session, call, outcome)
+            except Exception:
+                log.exception("on_outcome hook failed for call %s", call.id)
+        return outcome
+
+    def call(
+        self,
+        session: Session,
+        tool: str,
+        args: Mapping[str, object],
+        *,
+        reason: str | None = None,
+        confidence: float | None = None,
+    ) -> Outcome:
+        """Synchronous ``acall``. Inside a running event loop, use ``acall``."""
+        return self._sync(self.acall(session, tool, args, reason=reason, confidence=confidence))
+
+    def decide(self, session: Session, tool: str, args: Mapping[str, object]) -> Decision:
+        """Synchronous ``adecide``: the verdict only, for agents that execute tools themselves."""
+        return self._sync(self.adecide(session, ToolCall(tool, dict(args), session.id)))
+
+    @staticmethod
+    def _sync(coro: Awaitable[R]) -> R:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(_await(coro))
+        if asyncio.iscoroutine(coro):
+            coro.close()
+        raise GateClosedError("Gate.call() was called inside a running event loop; "
+                              "use `await gate.acall(...)` instead")
+
+    def _take_rate_slot(self, session: Session, call: ToolCall, decision: Decision) -> Decision:
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+            full = self.rates.acquire(pol.rate_rules_for(call.tool), session.agent, session.id)
+        except Exception as exc:
+            return _with_step(decision, StepResult.error(Step.RATE, "rate.error", exc))
+        if full is None:
+            return decision
+        hit = RuleHit(full.id, full.verdict,
+                      f"rate limit {full.rate} per {full.scope} reached by a concurrent call",
+                      approval=full.approval)
+        return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
+
+    async def _hold(self, session: Session, call: ToolCall, decision: Decision) -> Outcome:
+        approval_id = None
+        try:
+            for hook in self.hooks:
+                approval_id = await hook.on_hold(session, call, decision)
+                if approval_id:
+                    break
+        except Exception as exc:
+            log.exception("on_hold hook failed; denying the held call")
+            decision = _with_step(decision, StepResult.error(Step.VERDICT, "hold.error", exc))
+            return Outcome(OutcomeStatus.DENIED, decision, call.id,
+                           error="; ".join(decision.reasons))
+        if not approval_id:
+            decision = _with_step(decision, StepResult.error(
+                Step.VERDICT, "hold.unqueued", "no approval queue accepted the held call"))
+            return Outcome(OutcomeStatus.DENIED, decision, call.id,
+                           error="; ".join(decision.reasons))
+        return Outcome(OutcomeStatus.PENDING, decision, call.id, approval_id=approval_id,
+                       error="held for approval: " + "; ".join(decision.reasons))
+
+    async def _execute(
+        self, session: Session, call: ToolCall, decision: Decision, impl: Tool
+    ) -> Outcome:
+        pol = self.policies.require(session.agent, session.environment)
+        spec = pol.tools[call.tool].spec
+        breaker = self.breaker(session, call.tool)
+        if not breaker.allow():
+            return Outcome(
+                OutcomeStatus.FALLBACK, decision, call.id, result=spec.fallback,
+                error=f"circuit open for {call.tool!r} after repeated failures; "
+                      f"not called (retry after {breaker.retry_after():.0f}s)",
+            )
+        started = time.perf_counter()
+
+        def done(status: OutcomeStatus, result: object = None, error: str | None = None
+                 ) -> Outcome:
+            ms = (time.perf_counter() - started) * 1000
+            return Outcome(status, decision, call.id, result, error, duration_ms=ms)
+
+        try:
+            kwargs = impl.params_model.model_validate(call.args).__dict__
+        except ValidationError as exc:
+            breaker.record_success()  # the tool did not fail; the call did not fit it
+            return done(OutcomeStatus.FAILED, error=f"arguments do not fit {call.tool!r}: {exc}")
+        try:
+            if impl.is_async:
+                result = await asyncio.wait_for(impl.fn(**kwargs), spec.timeout_seconds)
+            else:
+                loop = asyncio.get_running_loop()
+                fut = loop.run_in_executor(self._executor, functools.partial(impl.fn, **kwargs))
+                result = await asyncio.wait_for(fut, spec.timeout_seconds)
+        except TimeoutError:
+            breaker.record_failure()
+            return done(OutcomeStatus.FAILED,
+                        error=f"tool {call.tool!r} timed out after {spec.timeout_seconds}s")
+        except Exception as exc:
+            breaker.record_failure()
+            return done(OutcomeStatus.FAILED,
+                        error=f"tool {call.tool!r} raised {type(exc).__name__}: {exc}")
+        if impl.output is not None:
+            try:
+                result = impl.output.validate_python(result, strict=True)
+            except ValidationError as exc:
+                breaker.record_failure()
+                return done(OutcomeStatus.FAILED,
+                            error=f"tool {call.tool!r} returned output that fails its schema "
+                                  f"({exc.error_count()} error(s)); result withheld")
+        breaker.record_success()
+        return done(OutcomeStatus.EXECUTED, result)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _await(aw: Awaitable[R]) -> R:
+    return await aw

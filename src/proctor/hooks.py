@@ -1,0 +1,35 @@
+"""The gate's extension points: the one documented list of where later features plug in.
+
+A hook object implements any subset of these methods (subclass ``GateHooks`` and override).
+The gate calls every registered hook, in registration order. Failure rules:
+
+- ``flow`` errors turn into a DENY of the flow step (fail closed).
+- ``on_decision`` is the audit point: if it raises, the call is refused (DENY), because an
+  action that cannot be recorded must not happen.
+- ``on_hold`` must return the id of the approval request it created; if none does, or one
+  raises, the call is DENIED: a hold is never a silent failure.
+- ``on_outcome`` runs after execution; its errors are reported on the outcome, since the action
+  already happened and cannot be undone.
+"""
+
+from __future__ import annotations
+
+from proctor.model import Decision, Outcome, Session, StepResult, ToolCall
+
+
+class GateHooks:
+    """Base class with no-op implementations of every extension point."""
+
+    async def flow(self, session: Session, call: ToolCall) -> StepResult | None:
+        """Step 4 of the pipeline: judge where the arguments came from. None: no opinion."""
+        return None
+
+    async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
+        """Every decision, before anything executes (audit, metrics)."""
+
+    async def on_hold(self, session: Session, call: ToolCall, decision: Decision) -> str | None:
+        """Create an approval request for a held call; return its id."""
+        return None
+
+    async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
+        """Every outcome: executed, failed, fallback, pending or denied."""
