@@ -112,8 +112,10 @@ class Gate:
         """Register an implementation. Every policy naming the tool must agree with it."""
         named = [p for p in self.policies.policies if tool.name in p.tools]
         if not named:
-            raise RegistrationError(f"no loaded policy names tool {tool.name!r}; it would be "
-                                    "denied on every call (default deny)")
+            raise RegistrationError(
+                f"no loaded policy names tool {tool.name!r}; it would be "
+                "denied on every call (default deny)"
+            )
         for pol in named:
             check_against_policy(tool, pol.tools[tool.name])
         with self._lock:
@@ -152,7 +154,7 @@ class Gate:
     # -- deciding -----------------------------------------------------------------------------
 
     async def adecide(self, session: Session, call: ToolCall) -> Decision:
-        """Steps 1–6: the verdict on ``call``, without executing it. Never raises."""
+        """Steps 1 to 6: the verdict on ``call``, without executing it. Never raises."""
         try:
             pol = self.policies.require(session.agent, session.environment)
         except Exception as exc:
@@ -179,9 +181,13 @@ class Gate:
             )
             return evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
-            return _refuse(call.tool, Step.VERDICT, "verdict.error",
-                           f"decision failed, denying (fail closed): {type(exc).__name__}: {exc}",
-                           pol.name)
+            return _refuse(
+                call.tool,
+                Step.VERDICT,
+                "verdict.error",
+                f"decision failed, denying (fail closed): {type(exc).__name__}: {exc}",
+                pol.name,
+            )
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -200,9 +206,19 @@ class Gate:
         if impl is None:
             decision = await self.adecide(session, call)
             if decision.verdict is not Verdict.DENY:
-                decision = _with_step(decision, StepResult.ok(Step.RESOLVE, [RuleHit(
-                    "resolve.unregistered", Verdict.DENY,
-                    f"tool {tool!r} has no registered implementation in this gate")]))
+                decision = _with_step(
+                    decision,
+                    StepResult.ok(
+                        Step.RESOLVE,
+                        [
+                            RuleHit(
+                                "resolve.unregistered",
+                                Verdict.DENY,
+                                f"tool {tool!r} has no registered implementation in this gate",
+                            )
+                        ],
+                    ),
+                )
         else:
             decision = await self.adecide(session, call)
         if decision.verdict is Verdict.ALLOW:
@@ -216,8 +232,9 @@ class Gate:
         if decision.verdict is Verdict.HOLD:
             outcome = await self._hold(session, call, decision)
         elif decision.verdict is Verdict.DENY:
-            outcome = Outcome(OutcomeStatus.DENIED, decision, call.id,
-                              error="; ".join(decision.reasons))
+            outcome = Outcome(
+                OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
+            )
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
@@ -253,8 +270,10 @@ class Gate:
             return asyncio.run(_await(coro))
         if asyncio.iscoroutine(coro):
             coro.close()
-        raise GateClosedError("Gate.call() was called inside a running event loop; "
-                              "use `await gate.acall(...)` instead")
+        raise GateClosedError(
+            "Gate.call() was called inside a running event loop; "
+            "use `await gate.acall(...)` instead"
+        )
 
     def _take_rate_slot(self, session: Session, call: ToolCall, decision: Decision) -> Decision:
         try:
@@ -264,9 +283,12 @@ class Gate:
             return _with_step(decision, StepResult.error(Step.RATE, "rate.error", exc))
         if full is None:
             return decision
-        hit = RuleHit(full.id, full.verdict,
-                      f"rate limit {full.rate} per {full.scope} reached by a concurrent call",
-                      approval=full.approval)
+        hit = RuleHit(
+            full.id,
+            full.verdict,
+            f"rate limit {full.rate} per {full.scope} reached by a concurrent call",
+            approval=full.approval,
+        )
         return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
 
     async def _hold(self, session: Session, call: ToolCall, decision: Decision) -> Outcome:
@@ -279,15 +301,26 @@ class Gate:
         except Exception as exc:
             log.exception("on_hold hook failed; denying the held call")
             decision = _with_step(decision, StepResult.error(Step.VERDICT, "hold.error", exc))
-            return Outcome(OutcomeStatus.DENIED, decision, call.id,
-                           error="; ".join(decision.reasons))
+            return Outcome(
+                OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
+            )
         if not approval_id:
-            decision = _with_step(decision, StepResult.error(
-                Step.VERDICT, "hold.unqueued", "no approval queue accepted the held call"))
-            return Outcome(OutcomeStatus.DENIED, decision, call.id,
-                           error="; ".join(decision.reasons))
-        return Outcome(OutcomeStatus.PENDING, decision, call.id, approval_id=approval_id,
-                       error="held for approval: " + "; ".join(decision.reasons))
+            decision = _with_step(
+                decision,
+                StepResult.error(
+                    Step.VERDICT, "hold.unqueued", "no approval queue accepted the held call"
+                ),
+            )
+            return Outcome(
+                OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
+            )
+        return Outcome(
+            OutcomeStatus.PENDING,
+            decision,
+            call.id,
+            approval_id=approval_id,
+            error="held for approval: " + "; ".join(decision.reasons),
+        )
 
     async def _execute(
         self, session: Session, call: ToolCall, decision: Decision, impl: Tool
@@ -297,14 +330,16 @@ class Gate:
         breaker = self.breaker(session, call.tool)
         if not breaker.allow():
             return Outcome(
-                OutcomeStatus.FALLBACK, decision, call.id, result=spec.fallback,
+                OutcomeStatus.FALLBACK,
+                decision,
+                call.id,
+                result=spec.fallback,
                 error=f"circuit open for {call.tool!r} after repeated failures; "
-                      f"not called (retry after {breaker.retry_after():.0f}s)",
+                f"not called (retry after {breaker.retry_after():.0f}s)",
             )
         started = time.perf_counter()
 
-        def done(status: OutcomeStatus, result: object = None, error: str | None = None
-                 ) -> Outcome:
+        def done(status: OutcomeStatus, result: object = None, error: str | None = None) -> Outcome:
             ms = (time.perf_counter() - started) * 1000
             return Outcome(status, decision, call.id, result, error, duration_ms=ms)
 
@@ -322,20 +357,25 @@ class Gate:
                 result = await asyncio.wait_for(fut, spec.timeout_seconds)
         except TimeoutError:
             breaker.record_failure()
-            return done(OutcomeStatus.FAILED,
-                        error=f"tool {call.tool!r} timed out after {spec.timeout_seconds}s")
+            return done(
+                OutcomeStatus.FAILED,
+                error=f"tool {call.tool!r} timed out after {spec.timeout_seconds}s",
+            )
         except Exception as exc:
             breaker.record_failure()
-            return done(OutcomeStatus.FAILED,
-                        error=f"tool {call.tool!r} raised {type(exc).__name__}: {exc}")
+            return done(
+                OutcomeStatus.FAILED, error=f"tool {call.tool!r} raised {type(exc).__name__}: {exc}"
+            )
         if impl.output is not None:
             try:
                 result = impl.output.validate_python(result, strict=True)
             except ValidationError as exc:
                 breaker.record_failure()
-                return done(OutcomeStatus.FAILED,
-                            error=f"tool {call.tool!r} returned output that fails its schema "
-                                  f"({exc.error_count()} error(s)); result withheld")
+                return done(
+                    OutcomeStatus.FAILED,
+                    error=f"tool {call.tool!r} returned output that fails its schema "
+                    f"({exc.error_count()} error(s)); result withheld",
+                )
         breaker.record_success()
         return done(OutcomeStatus.EXECUTED, result)
 

@@ -86,7 +86,10 @@ class Decision:
         approval = None
         if verdict is Verdict.HOLD:
             approval = ApprovalRequirement.merge(
-                h.approval for s in steps for h in s.hits if h.verdict is Verdict.HOLD and h.approval
+                h.approval
+                for s in steps
+                for h in s.hits
+                if h.verdict is Verdict.HOLD and h.approval
             ) or ApprovalRequirement(1, ())
         return Decision(tool, verdict, steps, approval, policy)
 

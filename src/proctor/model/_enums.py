@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Verdict(IntEnum):
@@ -28,7 +28,7 @@ class Autonomy(IntEnum):
         return self.name.lower()
 
 
-class Environment(str, Enum):
+class Environment(StrEnum):
     """Where a session runs. A policy grants autonomy per environment."""
 
     DEV = "dev"
@@ -39,7 +39,7 @@ class Environment(str, Enum):
         return self.value
 
 
-class Flag(str, Enum):
+class Flag(StrEnum):
     """Risk flags of a tool. The first three make a call HOLD unless the policy says otherwise."""
 
     IRREVERSIBLE = "irreversible"
@@ -56,7 +56,7 @@ HOLDING_FLAGS: frozenset[Flag] = frozenset(
 )
 
 
-class Step(str, Enum):
+class Step(StrEnum):
     """The steps of the gate pipeline, in the order they run."""
 
     RESOLVE = "resolve"
@@ -72,7 +72,7 @@ class Step(str, Enum):
         return self.value
 
 
-class StepStatus(str, Enum):
+class StepStatus(StrEnum):
     """Whether a check ran. Kept apart from the verdict: an ``error`` never allows."""
 
     OK = "ok"

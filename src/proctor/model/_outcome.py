@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from proctor.model._decision import Decision
 
 
-class OutcomeStatus(str, Enum):
+class OutcomeStatus(StrEnum):
     """What happened to a call after the decision."""
 
     EXECUTED = "executed"  # allowed, ran, output valid

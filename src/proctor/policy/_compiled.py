@@ -25,7 +25,8 @@ def _field_type(spec: ArgSpec) -> Any:
     if spec.enum is not None:
         return Literal[tuple(spec.enum)]
     if spec.type == "array":
-        return list[_PY_TYPES[spec.items or "string"]]  # type: ignore[misc]
+        item = _PY_TYPES[spec.items or "string"]
+        return list[item]  # type: ignore[valid-type]
     return _PY_TYPES[spec.type]
 
 

@@ -81,47 +81,71 @@ def _boundary(
     if req.agent != policy.agent:
         return StepResult.ok(
             Step.BOUNDARY,
-            [RuleHit("boundary.agent", Verdict.DENY,
-                     f"policy governs agent {policy.agent!r}, not {req.agent!r}")],
+            [
+                RuleHit(
+                    "boundary.agent",
+                    Verdict.DENY,
+                    f"policy governs agent {policy.agent!r}, not {req.agent!r}",
+                )
+            ],
         )
     grant = policy.grant(req.environment)
     if grant is None:
         granted = ", ".join(e.value for e in policy.spec.environments)
         return StepResult.ok(
             Step.BOUNDARY,
-            [RuleHit("boundary.environment", Verdict.DENY,
-                     f"agent {policy.agent!r} may not run in {req.environment.value} "
-                     f"(granted: {granted})")],
+            [
+                RuleHit(
+                    "boundary.environment",
+                    Verdict.DENY,
+                    f"agent {policy.agent!r} may not run in {req.environment.value} "
+                    f"(granted: {granted})",
+                )
+            ],
         )
     envs = plan.spec.environments
     if envs is not None and req.environment not in envs:
         return StepResult.ok(
             Step.BOUNDARY,
-            [RuleHit(f"boundary.{plan.name}.environment", Verdict.DENY,
-                     f"tool {plan.name!r} is restricted to "
-                     f"{', '.join(e.value for e in envs)}")],
+            [
+                RuleHit(
+                    f"boundary.{plan.name}.environment",
+                    Verdict.DENY,
+                    f"tool {plan.name!r} is restricted to {', '.join(e.value for e in envs)}",
+                )
+            ],
         )
     if plan.autonomy > grant:
         return StepResult.ok(
             Step.BOUNDARY,
-            [RuleHit("boundary.autonomy", Verdict.DENY,
-                     f"tool {plan.name!r} needs autonomy {plan.autonomy}; agent "
-                     f"{policy.agent!r} is granted {grant} in {req.environment.value}")],
+            [
+                RuleHit(
+                    "boundary.autonomy",
+                    Verdict.DENY,
+                    f"tool {plan.name!r} needs autonomy {plan.autonomy}; agent "
+                    f"{policy.agent!r} is granted {grant} in {req.environment.value}",
+                )
+            ],
         )
-    allow = RuleHit(f"allow.{plan.name}", Verdict.ALLOW,
-                    f"tool {plan.name!r} is allowlisted; autonomy {plan.autonomy} is within "
-                    f"the grant ({grant}) in {req.environment.value}")
+    allow = RuleHit(
+        f"allow.{plan.name}",
+        Verdict.ALLOW,
+        f"tool {plan.name!r} is allowlisted; autonomy {plan.autonomy} is within "
+        f"the grant ({grant}) in {req.environment.value}",
+    )
     if not plan.holding_flags:
         return StepResult.ok(Step.BOUNDARY, [allow])
     flags = ", ".join(f.value for f in plan.holding_flags)
     if waivers:
         ids = ", ".join(w.rule_id for w in waivers)
-        hit = RuleHit(f"flags.{plan.name}", Verdict.ALLOW,
-                      f"{flags}: approval waived by {ids}")
+        hit = RuleHit(f"flags.{plan.name}", Verdict.ALLOW, f"{flags}: approval waived by {ids}")
     else:
-        hit = RuleHit(f"flags.{plan.name}", Verdict.HOLD,
-                      f"tool {plan.name!r} is {flags}: needs approval",
-                      approval=plan.flag_approval)
+        hit = RuleHit(
+            f"flags.{plan.name}",
+            Verdict.HOLD,
+            f"tool {plan.name!r} is {flags}: needs approval",
+            approval=plan.flag_approval,
+        )
     return StepResult.ok(Step.BOUNDARY, [allow, hit])
 
 
@@ -149,15 +173,26 @@ def _limits(
             result = c.expression.program.execute(ctx)
         except Exception as exc:  # CEL runtime error: missing key, wrong type, overflow
             errored = True
-            hits.append(RuleHit(c.id, Verdict.DENY,
-                                f"constraint {c.id} failed, denying (fail closed): "
-                                f"{type(exc).__name__}: {exc}", seen))
+            hits.append(
+                RuleHit(
+                    c.id,
+                    Verdict.DENY,
+                    f"constraint {c.id} failed, denying (fail closed): {type(exc).__name__}: {exc}",
+                    seen,
+                )
+            )
             continue
         if not isinstance(result, bool):
             errored = True
-            hits.append(RuleHit(c.id, Verdict.DENY,
-                                f"constraint {c.id} returned {type(result).__name__}, "
-                                "expected bool; denying (fail closed)", seen))
+            hits.append(
+                RuleHit(
+                    c.id,
+                    Verdict.DENY,
+                    f"constraint {c.id} returned {type(result).__name__}, "
+                    "expected bool; denying (fail closed)",
+                    seen,
+                )
+            )
             continue
         if result:
             hit = RuleHit(c.id, c.verdict, c.reason, seen, c.approval)
@@ -181,10 +216,16 @@ def _rate(policy: CompiledPolicy, req: DecisionRequest) -> StepResult:
             return StepResult.error(Step.RATE, rule.id, f"no usage count for rate rule {rule.id}")
         if count >= rule.rate.count:
             scope = f"tool {rule.tool!r}" if rule.tool else "all tools"
-            hits.append(RuleHit(rule.id, rule.verdict,
-                                f"rate limit {rule.rate} per {rule.scope} for {scope} reached "
-                                f"({count} calls in the window)", {"count": count},
-                                rule.approval))
+            hits.append(
+                RuleHit(
+                    rule.id,
+                    rule.verdict,
+                    f"rate limit {rule.rate} per {rule.scope} for {scope} reached "
+                    f"({count} calls in the window)",
+                    {"count": count},
+                    rule.approval,
+                )
+            )
     return StepResult.ok(Step.RATE, hits)
 
 

@@ -149,8 +149,10 @@ class Constraint(_Strict):
     """
 
     id: str = Field(pattern=RULE_ID, description="Rule id, unique in the policy.")
-    when: str = Field(min_length=1, description="CEL expression; variables: args, env, agent, "
-                      "tool, principal, tenant.")
+    when: str = Field(
+        min_length=1,
+        description="CEL expression; variables: args, env, agent, tool, principal, tenant.",
+    )
     verdict: Literal["allow", "hold", "deny"]
     reason: str = Field(default="", description="Shown to the agent, the reviewer and the audit.")
     approvers: int | None = Field(default=None, ge=1, le=5)

@@ -39,9 +39,7 @@ class RateLimiter:
         """Current count of every rule, by rule id."""
         now = self._clock()
         with self._lock:
-            return {
-                r.id: self._count(r.key(agent, session_id), r.rate.seconds, now) for r in rules
-            }
+            return {r.id: self._count(r.key(agent, session_id), r.rate.seconds, now) for r in rules}
 
     def acquire(self, rules: Sequence[RateRule], agent: str, session_id: str) -> RateRule | None:
         """Record one call against every rule, atomically; or, if any rule is full, record

@@ -18,8 +18,14 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
 from proctor.errors import RegistrationError
 from proctor.policy import ToolPlan
 
-_JSON_TYPES = {"string": "string", "integer": "integer", "number": "number",
-               "boolean": "boolean", "array": "array", "object": "object"}
+_JSON_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "array": "array",
+    "object": "object",
+}
 
 
 @dataclass(frozen=True)
@@ -83,11 +89,13 @@ def check_against_policy(tool: Tool, plan: ToolPlan) -> None:
     extra = sorted(set(params) - set(declared))
     problems = []
     if missing:
-        problems.append(f"the policy declares argument(s) {', '.join(missing)} "
-                        "that the function does not take")
+        problems.append(
+            f"the policy declares argument(s) {', '.join(missing)} that the function does not take"
+        )
     if extra:
-        problems.append(f"the function takes argument(s) {', '.join(extra)} "
-                        "that the policy does not declare")
+        problems.append(
+            f"the function takes argument(s) {', '.join(extra)} that the policy does not declare"
+        )
     schema = tool.input_schema.get("properties", {})
     for arg, spec in declared.items():
         prop = schema.get(arg)
@@ -97,8 +105,11 @@ def check_against_policy(tool: Tool, plan: ToolPlan) -> None:
         want = _JSON_TYPES[spec.type]
         compatible = want in found or (want == "number" and "integer" in found) or not found
         if not compatible:
-            problems.append(f"argument {arg!r} is {spec.type} in the policy but "
-                            f"{'/'.join(sorted(t for t in found if t))} in the function")
+            problems.append(
+                f"argument {arg!r} is {spec.type} in the policy but "
+                f"{'/'.join(sorted(t for t in found if t))} in the function"
+            )
     if problems:
-        raise RegistrationError(f"tool {plan.name!r} does not match its policy: "
-                                + "; ".join(problems))
+        raise RegistrationError(
+            f"tool {plan.name!r} does not match its policy: " + "; ".join(problems)
+        )
