@@ -1,0 +1,21 @@
+"""The root Typer application; command groups attach here."""
+
+from __future__ import annotations
+
+import typer
+
+from proctor.cli import demo, policy
+
+app = typer.Typer(
+    name="proctor",
+    help="Proctor: decide, in code, what an AI agent may do (allow, deny, or hold for a human).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(policy.app, name="policy")
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

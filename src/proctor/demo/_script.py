@@ -1,0 +1,170 @@
+"""A scripted day of a customer-support agent, every action through the gate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+from rich.console import Console
+from rich.table import Table
+
+from proctor.gate import Gate
+from proctor.model import Outcome, OutcomeStatus, Verdict
+from proctor.policy import CompiledPolicy, load_policy_text
+from proctor.tools import tool_from_function
+
+from ._tools import BackOffice, FlakyKnowledgeBase
+
+POLICY_FILE = "support-agent.yaml"
+
+
+@dataclass(frozen=True)
+class Step:
+    time: str
+    intent: str
+    tool: str
+    args: dict[str, object]
+
+
+def demo_policy() -> CompiledPolicy:
+    text = resources.files("proctor.demo").joinpath(POLICY_FILE).read_text(encoding="utf-8")
+    return load_policy_text(text, f"proctor/demo/{POLICY_FILE}")
+
+
+def build_gate(office: BackOffice, kb: FlakyKnowledgeBase) -> Gate:
+    gate = Gate(demo_policy())
+    for name, fn in {
+        "crm.lookup_customer": office.lookup_customer,
+        "orders.get": office.get_order,
+        "tickets.add_note": office.add_note,
+        "payments.refund": office.refund,
+        "email.send": office.send_email,
+        "crm.bulk_update": office.bulk_update,
+        "crm.delete_customer": office.delete_customer,
+        "kb.search": kb.search,
+    }.items():
+        gate.register(tool_from_function(fn, name))
+    return gate
+
+
+def _refund(order: str, amount: object) -> dict[str, object]:
+    return {"order_id": order, "amount": amount, "currency": "USD", "reason": "damaged item"}
+
+
+def _email(to: str) -> dict[str, object]:
+    return {"to": [to], "subject": "About your order", "body": "Your refund is on its way."}
+
+
+SCRIPT: tuple[Step, ...] = (
+    Step(
+        "09:02",
+        "look up the customer on ticket T-881",
+        "crm.lookup_customer",
+        {"customer_id": "C1001"},
+    ),
+    Step("09:03", "read their order", "orders.get", {"order_id": "O51001"}),
+    Step("09:05", "search the help centre", "kb.search", {"query": "damaged item"}),
+    Step("09:06", "search again", "kb.search", {"query": "damaged item refund"}),
+    Step("09:07", "and again", "kb.search", {"query": "refund policy"}),
+    Step("09:08", "once more: the circuit is open now", "kb.search", {"query": "refund"}),
+    Step(
+        "09:15",
+        "note the ticket",
+        "tickets.add_note",
+        {"ticket_id": "T-881", "note": "Customer reports a damaged item; photo attached."},
+    ),
+    Step("10:20", "refund 45 USD (under the limit)", "payments.refund", _refund("O51001", 45.0)),
+    Step("10:42", "refund 250 USD (over 100)", "payments.refund", _refund("O51002", 250.0)),
+    Step("11:05", "refund 1,500 USD (over 1,000)", "payments.refund", _refund("O51003", 1500.0)),
+    Step("11:30", "email the customer", "email.send", _email("customer1001@customers.acme.test")),
+    Step("11:32", "email an unknown domain", "email.send", _email("billing@unknown-domain.test")),
+    Step(
+        "13:10",
+        "retag 30 customers",
+        "crm.bulk_update",
+        {
+            "customer_ids": [f"C{1001 + i}" for i in range(30)],
+            "field": "segment",
+            "value": "priority",
+        },
+    ),
+    Step(
+        "13:12",
+        "retag 80 customers",
+        "crm.bulk_update",
+        {
+            "customer_ids": [f"C{1001 + i}" for i in range(80)],
+            "field": "segment",
+            "value": "priority",
+        },
+    ),
+    Step("14:00", "erase a customer", "crm.delete_customer", {"customer_id": "C1002"}),
+    Step("14:05", "export every customer", "crm.export_all", {}),
+    Step("14:30", "refund 'ten' dollars", "payments.refund", _refund("O51004", "ten")),
+)
+
+_STYLE = {Verdict.ALLOW: "green", Verdict.HOLD: "yellow", Verdict.DENY: "red"}
+
+
+def _summary(outcome: Outcome) -> str:
+    if outcome.status is OutcomeStatus.EXECUTED:
+        result = outcome.result
+        shown = result.model_dump() if hasattr(result, "model_dump") else result
+        return json.dumps(shown, default=str)[:60]
+    if outcome.status is OutcomeStatus.PENDING:
+        return f"waits for {outcome.approval_id}"
+    if outcome.status is OutcomeStatus.DENIED:
+        return "not executed"
+    return outcome.error or ""
+
+
+def _why(outcome: Outcome) -> str:
+    hits = outcome.decision.hits
+    specific = [h for h in hits if not h.rule_id.startswith("allow.")]
+    return "; ".join(f"[{h.rule_id}] {h.reason}" for h in (specific or hits))
+
+
+def run_demo(console: Console | None = None) -> int:
+    """Run the scripted day; print every call and verdict. Returns the exit status."""
+    console = console or Console()
+    office, kb = BackOffice.seeded(), FlakyKnowledgeBase()
+    gate = build_gate(office, kb)
+    session = gate.open_session(
+        "support-bot", principal="ticket:T-881", tenant="acme", environment="production"
+    )
+    table = Table(title="support-bot, production: a day of tickets", show_lines=False)
+    for col in ("time", "intent", "tool", "verdict", "outcome", "why"):
+        table.add_column(col, overflow="fold")
+    counts = {v: 0 for v in Verdict}
+    try:
+        for step in SCRIPT:
+            outcome = gate.call(session, step.tool, step.args)
+            v = outcome.decision.verdict
+            counts[v] += 1
+            why = _why(outcome)
+            table.add_row(
+                step.time,
+                step.intent,
+                step.tool,
+                f"[{_STYLE[v]}]{v}[/]",
+                f"{outcome.status}: {_summary(outcome)}",
+                why,
+            )
+    finally:
+        gate.close()
+    console.print(table)
+    console.print(
+        f"[green]{counts[Verdict.ALLOW]} allowed[/], [yellow]{counts[Verdict.HOLD]} held[/], "
+        f"[red]{counts[Verdict.DENY]} denied[/]; knowledge base called {kb.calls} times "
+        f"for 4 searches (circuit breaker)."
+    )
+    console.print(f"Refunds actually made: {[(r.order_id, r.amount) for r in office.refunds]}")
+    console.print("Approval queue:")
+    for item in gate.approvals.pending():
+        req = item.decision.approval
+        who = f"{req.approvers} of {', '.join(req.groups)}" if req else "?"
+        console.print(
+            f"  {item.id}  {item.call.tool}  needs {who}: {'; '.join(item.decision.reasons)}"
+        )
+    return 0
