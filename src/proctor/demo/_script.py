@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from proctor.gate import Gate
@@ -34,7 +37,7 @@ def demo_policy() -> CompiledPolicy:
 
 def build_gate(office: BackOffice, kb: FlakyKnowledgeBase) -> Gate:
     gate = Gate(demo_policy())
-    for name, fn in {
+    tools: dict[str, Callable[..., Any]] = {
         "crm.lookup_customer": office.lookup_customer,
         "orders.get": office.get_order,
         "tickets.add_note": office.add_note,
@@ -43,7 +46,8 @@ def build_gate(office: BackOffice, kb: FlakyKnowledgeBase) -> Gate:
         "crm.bulk_update": office.bulk_update,
         "crm.delete_customer": office.delete_customer,
         "kb.search": kb.search,
-    }.items():
+    }
+    for name, fn in tools.items():
         gate.register(tool_from_function(fn, name))
     return gate
 
@@ -122,7 +126,7 @@ def _summary(outcome: Outcome) -> str:
 def _why(outcome: Outcome) -> str:
     hits = outcome.decision.hits
     specific = [h for h in hits if not h.rule_id.startswith("allow.")]
-    return "; ".join(f"[{h.rule_id}] {h.reason}" for h in (specific or hits))
+    return escape("; ".join(f"[{h.rule_id}] {h.reason}" for h in (specific or hits)))
 
 
 def run_demo(console: Console | None = None) -> int:
