@@ -327,6 +327,15 @@ class Gate:
     ) -> Outcome:
         pol = self.policies.require(session.agent, session.environment)
         spec = pol.tools[call.tool].spec
+        try:  # before the breaker: a call that cannot reach the tool is no trial of it
+            kwargs = impl.params_model.model_validate(call.args).__dict__
+        except ValidationError as exc:
+            return Outcome(
+                OutcomeStatus.FAILED,
+                decision,
+                call.id,
+                error=f"arguments do not fit {call.tool!r}: {exc}",
+            )
         breaker = self.breaker(session, call.tool)
         if not breaker.allow():
             return Outcome(
@@ -343,11 +352,6 @@ class Gate:
             ms = (time.perf_counter() - started) * 1000
             return Outcome(status, decision, call.id, result, error, duration_ms=ms)
 
-        try:
-            kwargs = impl.params_model.model_validate(call.args).__dict__
-        except ValidationError as exc:
-            breaker.record_success()  # the tool did not fail; the call did not fit it
-            return done(OutcomeStatus.FAILED, error=f"arguments do not fit {call.tool!r}: {exc}")
         try:
             if impl.is_async:
                 result = await asyncio.wait_for(impl.fn(**kwargs), spec.timeout_seconds)

@@ -53,7 +53,7 @@ def build_args_model(tool: str, args: dict[str, ArgSpec]) -> type[BaseModel]:
         else:
             fields[name] = (typ | None, Field(default=spec.default, **kwargs))
     model_name = "Args_" + re.sub(r"\W", "_", tool)
-    config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
     return create_model(model_name, __config__=config, **fields)
 
 

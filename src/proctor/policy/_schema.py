@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 
 from proctor.model import Autonomy, Environment, Flag
 
@@ -32,7 +40,12 @@ def _autonomy(value: object) -> object:
     return value
 
 
-AutonomyLevel = Annotated[Autonomy, BeforeValidator(_autonomy)]
+AutonomyLevel = Annotated[
+    Autonomy,
+    BeforeValidator(_autonomy),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "enum": [str(a) for a in Autonomy]}),
+]
 
 
 class _Strict(BaseModel):
@@ -114,8 +127,8 @@ def _arg_shorthand(value: object) -> object:
 class ArgSpec(_Strict):
     """One argument of a tool. Shorthand: `amount: number`."""
 
-    type: ArgType
-    required: bool = True
+    type: ArgType = Field(description="JSON type of the argument.")
+    required: bool = Field(default=True, description="Optional arguments default to `default`.")
     description: str = ""
     enum: list[str | int | float] | None = None
     minimum: float | None = None
@@ -153,7 +166,9 @@ class Constraint(_Strict):
         min_length=1,
         description="CEL expression; variables: args, env, agent, tool, principal, tenant.",
     )
-    verdict: Literal["allow", "hold", "deny"]
+    verdict: Literal["allow", "hold", "deny"] = Field(
+        description="What a match means; DENY beats HOLD beats ALLOW."
+    )
     reason: str = Field(default="", description="Shown to the agent, the reviewer and the audit.")
     approvers: int | None = Field(default=None, ge=1, le=5)
     group: str | None = None
@@ -162,9 +177,9 @@ class Constraint(_Strict):
 class ToolRateLimits(_Strict):
     """Rate limits of one tool."""
 
-    per_session: RateValue | None = None
-    per_agent: RateValue | None = None
-    on_exceed: Literal["deny", "hold"] = "deny"
+    per_session: RateValue | None = Field(default=None, description="E.g. `20/hour`.")
+    per_agent: RateValue | None = Field(default=None, description="Across all sessions.")
+    on_exceed: Literal["deny", "hold"] = Field(default="deny", description="Verdict when full.")
 
 
 def _tool_rate_shorthand(value: object) -> object:
@@ -182,12 +197,27 @@ class ToolSpec(_Strict):
     """One tool the agent may call. A tool not named here is denied."""
 
     description: str = ""
-    autonomy: AutonomyLevel
-    flags: list[Flag] = Field(default_factory=list)
-    args: dict[Annotated[str, Field(pattern=ARG_NAME)], ArgValue] = Field(default_factory=dict)
-    constraints: list[Constraint] = Field(default_factory=list)
-    approval: ToolApproval | None = None
-    rate_limit: Annotated[ToolRateLimits | None, BeforeValidator(_tool_rate_shorthand)] = None
+    autonomy: AutonomyLevel = Field(
+        description="What the tool does: read < draft < write < execute. Above the "
+        "environment's grant: denied."
+    )
+    flags: list[Flag] = Field(
+        default_factory=list,
+        description="Risk flags. irreversible, customer_visible and moves_money hold for "
+        "approval unless approval.on_flags is false or an allow constraint matches.",
+    )
+    args: dict[Annotated[str, Field(pattern=ARG_NAME)], ArgValue] = Field(
+        default_factory=dict,
+        description="Declared arguments. Calls are validated strictly: no coercion, no "
+        "unknown arguments. Constraints may only reference these.",
+    )
+    constraints: list[Constraint] = Field(
+        default_factory=list, description="Argument limits as CEL expressions."
+    )
+    approval: ToolApproval | None = Field(default=None, description="Approval settings.")
+    rate_limit: Annotated[ToolRateLimits | None, BeforeValidator(_tool_rate_shorthand)] = Field(
+        default=None, description="Rate limits; a string such as `20/hour` limits per session."
+    )
     environments: list[Environment] | None = Field(
         default=None, description="Restrict the tool to these environments."
     )
@@ -207,15 +237,31 @@ class SessionRateLimits(_Strict):
 
 
 class Defaults(_Strict):
-    approval: Approval = Field(default_factory=Approval)
-    rate_limits: SessionRateLimits = Field(default_factory=SessionRateLimits)
+    """Defaults for every tool of the file."""
+
+    approval: Approval = Field(
+        default_factory=Approval,
+        description="Who approves holds when a tool or rule does not say; the group defaults "
+        "to the agent's owner.",
+    )
+    rate_limits: SessionRateLimits = Field(
+        default_factory=SessionRateLimits, description="Limits over all tools together."
+    )
 
 
 class PolicySpec(_Strict):
     """A policy file: one agent workflow."""
 
-    version: Literal[1] = 1
-    agent: AgentSpec
-    environments: dict[Environment, EnvironmentGrant] = Field(min_length=1)
-    defaults: Defaults = Field(default_factory=Defaults)
-    tools: dict[Annotated[str, Field(pattern=NAME)], ToolSpec] = Field(default_factory=dict)
+    version: Literal[1] = Field(default=1, description="Schema version of the file.")
+    agent: AgentSpec = Field(description="The agent (service role) this file governs.")
+    environments: dict[Environment, EnvironmentGrant] = Field(
+        min_length=1,
+        description="Environments the agent may run in, each with its highest autonomy level. "
+        "Not listed: denied.",
+    )
+    defaults: Defaults = Field(
+        default_factory=Defaults, description="Approval and rate-limit defaults."
+    )
+    tools: dict[Annotated[str, Field(pattern=NAME)], ToolSpec] = Field(
+        default_factory=dict, description="Allowlisted tools. A tool not named here is denied."
+    )

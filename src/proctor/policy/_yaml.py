@@ -18,6 +18,8 @@ from proctor.errors import PolicyError, PolicyProblem
 
 Path = tuple[str | int, ...]
 
+_TOO_DEEP = "YAML nested too deeply; expected a policy a few levels deep"
+
 
 @dataclass
 class Located:
@@ -43,9 +45,22 @@ class _Builder:
         self.lines: dict[Path, int] = {}
         self.problems: list[PolicyProblem] = []
         self._scalars = yaml.SafeLoader("")
+        self._open: set[int] = set()  # ids of the collection nodes being built (alias cycles)
 
     def build(self, node: yaml.Node, path: Path) -> object:
         self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.CollectionNode):
+            if id(node) in self._open:
+                self._problem(node, path, "recursive alias: a value may not contain itself")
+                return None
+            self._open.add(id(node))
+            try:
+                return self._build_collection(node, path)
+            finally:
+                self._open.discard(id(node))
+        return self._scalars.construct_object(node)
+
+    def _build_collection(self, node: yaml.CollectionNode, path: Path) -> object:
         if isinstance(node, yaml.MappingNode):
             self._scalars.flatten_mapping(node)
             out: dict[str, object] = {}
@@ -67,9 +82,7 @@ class _Builder:
                 out[skey] = self.build(value_node, (*path, skey))
                 self.lines[(*path, skey)] = key_node.start_mark.line + 1
             return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalars.construct_object(node)
+        return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
         field = ".".join(str(p) for p in path)
@@ -87,6 +100,8 @@ def load_located(text: str, file: str) -> Located:
         raise PolicyError([PolicyProblem(file, line, "", msg)]) from exc
     except yaml.YAMLError as exc:
         raise PolicyError([PolicyProblem(file, None, "", f"YAML error: {exc}")]) from exc
+    except RecursionError:
+        raise PolicyError([PolicyProblem(file, None, "", _TOO_DEEP)]) from None
     if node is None:
         raise PolicyError([PolicyProblem(file, 1, "", "the file is empty; expected a policy")])
     builder = _Builder(file)
@@ -94,6 +109,8 @@ def load_located(text: str, file: str) -> Located:
         data = builder.build(node, ())
     except yaml.YAMLError as exc:
         raise PolicyError([PolicyProblem(file, None, "", f"YAML error: {exc}")]) from exc
+    except RecursionError:
+        raise PolicyError([PolicyProblem(file, None, "", _TOO_DEEP)]) from None
     if builder.problems:
         raise PolicyError(builder.problems)
     return Located(data, file, builder.lines)

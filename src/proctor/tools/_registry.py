@@ -103,7 +103,8 @@ def check_against_policy(tool: Tool, plan: ToolPlan) -> None:
             continue
         found = {p.get("type") for p in prop.get("anyOf", [prop])} - {"null", None}
         want = _JSON_TYPES[spec.type]
-        compatible = want in found or (want == "number" and "integer" in found) or not found
+        # a float parameter takes every integer; an int parameter does not take 1.5
+        compatible = want in found or (want == "integer" and "number" in found) or not found
         if not compatible:
             problems.append(
                 f"argument {arg!r} is {spec.type} in the policy but "
