@@ -64,7 +64,9 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
         )
         return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
     try:
-        validated = plan.args_model.model_validate(req.args)
+        # any Mapping, as the type promises; strict Pydantic alone accepts only a dict
+        args = dict(req.args) if isinstance(req.args, Mapping) else req.args
+        validated = plan.args_model.model_validate(args)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
@@ -72,7 +74,8 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
         )
         hit = RuleHit(f"schema.{req.tool}", Verdict.DENY, f"invalid arguments: {problems}")
         return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
-    return StepResult(Step.RESOLVE, Verdict.ALLOW), dict(validated.__dict__)
+    hit = RuleHit(f"schema.{req.tool}", Verdict.ALLOW, "arguments match the declared schema")
+    return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,)), dict(validated.__dict__)
 
 
 def _boundary(

@@ -1,0 +1,43 @@
+"""`make demo`: the scripted day runs, and the gate enforced what the table claims."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from proctor.demo import SCRIPT, BackOffice, FlakyKnowledgeBase, build_gate, run_demo
+from proctor.model import OutcomeStatus, Verdict
+
+
+def test_demo_prints_every_call_and_exits_zero():
+    buf = io.StringIO()
+    assert run_demo(Console(file=buf, width=240)) == 0
+    out = buf.getvalue()
+    for step in SCRIPT:
+        assert step.tool in out
+    assert "10 allowed, 3 held, 4 denied" in out
+
+
+def test_demo_day_verdicts_and_side_effects():
+    office, kb = BackOffice.seeded(), FlakyKnowledgeBase()
+    gate = build_gate(office, kb)
+    session = gate.open_session("support-bot", principal="t", tenant="acme")
+    try:
+        outcomes = [gate.call(session, s.tool, s.args) for s in SCRIPT]
+    finally:
+        gate.close()
+    by_intent = {s.intent: o for s, o in zip(SCRIPT, outcomes, strict=True)}
+    assert by_intent["refund 45 USD (under the limit)"].status is OutcomeStatus.EXECUTED
+    assert by_intent["refund 250 USD (over 100)"].status is OutcomeStatus.PENDING
+    assert by_intent["refund 1,500 USD (over 1,000)"].decision.verdict is Verdict.DENY
+    assert by_intent["email an unknown domain"].decision.verdict is Verdict.HOLD
+    assert by_intent["retag 80 customers"].decision.rule_ids == ("bulk.over-50",)
+    assert by_intent["export every customer"].decision.rule_ids == ("default-deny",)
+    assert by_intent["once more: the circuit is open now"].status is OutcomeStatus.FALLBACK
+    # what was held or denied did not happen
+    assert [(r.order_id, r.amount) for r in office.refunds] == [("O51001", 45.0)]
+    assert len(office.outbox) == 1
+    assert "C1002" in office.customers
+    assert kb.calls == 3
+    assert len(gate.approvals.pending()) == 3
