@@ -26,6 +26,7 @@ for amount in (40.0, 250.0, 5000.0):
     print(amount, outcome.status, outcome.result or outcome.error)
 print(gate.call(session, "payments.void", {"order_id": "O-1001"}).error)  # not in the policy
 
+# Expected output (checked by tests/test_docs.py):
 # 40.0 executed refunded 40.00 on O-1001
 # 250.0 pending held for approval: Refunds above 100 need a finance approver.
 # 5000.0 denied Refunds above 1000 are never made by an agent.
