@@ -64,10 +64,10 @@ class GatedTool:
         self.tool = tool
         functools.update_wrapper(self, tool.fn)
 
-    def __call__(self, session: Session, **kwargs: Any) -> Outcome:
+    def __call__(self, session: Session, /, **kwargs: Any) -> Outcome:
         return self.gate.call(session, self.tool.name, kwargs)
 
-    async def acall(self, session: Session, **kwargs: Any) -> Outcome:
+    async def acall(self, session: Session, /, **kwargs: Any) -> Outcome:
         return await self.gate.acall(session, self.tool.name, kwargs)
 
 
@@ -221,14 +221,23 @@ class Gate:
                 )
         else:
             decision = await self.adecide(session, call)
+        took_slot = False
         if decision.verdict is Verdict.ALLOW:
             decision = self._take_rate_slot(session, call, decision)
-        try:
-            for hook in self.hooks:
+            took_slot = decision.verdict is Verdict.ALLOW
+        failures: list[BaseException] = []
+        for hook in self.hooks:  # every hook sees the decision, even after one failed
+            try:
                 await hook.on_decision(session, call, decision)
-        except Exception as exc:
-            log.exception("on_decision hook failed; refusing the call")
-            decision = _with_step(decision, StepResult.error(Step.VERDICT, "record.error", exc))
+            except Exception as exc:
+                log.exception("on_decision hook %s failed; refusing the call", type(hook).__name__)
+                failures.append(exc)
+        if failures:
+            decision = _with_step(
+                decision, StepResult.error(Step.VERDICT, "record.error", failures[0])
+            )
+            if took_slot:
+                self._release_rate_slot(session, call)
         if decision.verdict is Verdict.HOLD:
             outcome = await self._hold(session, call, decision)
         elif decision.verdict is Verdict.DENY:
@@ -290,6 +299,13 @@ class Gate:
             approval=full.approval,
         )
         return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
+
+    def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+            self.rates.release(pol.rate_rules_for(call.tool), session.agent, session.id)
+        except Exception:
+            log.exception("could not release a rate slot for call %s", call.id)
 
     async def _hold(self, session: Session, call: ToolCall, decision: Decision) -> Outcome:
         approval_id = None
@@ -363,7 +379,8 @@ class Gate:
             breaker.record_failure()
             return done(
                 OutcomeStatus.FAILED,
-                error=f"tool {call.tool!r} timed out after {spec.timeout_seconds}s",
+                error=f"tool {call.tool!r} timed out after {spec.timeout_seconds}s; its effect is "
+                "unknown (a synchronous tool may still complete): check before retrying",
             )
         except Exception as exc:
             breaker.record_failure()

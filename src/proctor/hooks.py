@@ -4,12 +4,12 @@ A hook object implements any subset of these methods (subclass ``GateHooks`` and
 The gate calls every registered hook, in registration order. Failure rules:
 
 - ``flow`` errors turn into a DENY of the flow step (fail closed).
-- ``on_decision`` is the audit point: if it raises, the call is refused (DENY), because an
-  action that cannot be recorded must not happen.
+- ``on_decision`` is the audit point: if any hook raises, the call is refused (DENY), because
+  an action that cannot be recorded must not happen. Every hook still sees the decision.
 - ``on_hold`` must return the id of the approval request it created; if none does, or one
   raises, the call is DENIED: a hold is never a silent failure.
-- ``on_outcome`` runs after execution; its errors are reported on the outcome, since the action
-  already happened and cannot be undone.
+- ``on_outcome`` runs after execution; its errors are logged and do not change the outcome,
+  since the action already happened and cannot be undone.
 """
 
 from __future__ import annotations

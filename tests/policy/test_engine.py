@@ -296,11 +296,14 @@ def test_steps_after_an_early_deny_are_skipped(req: DecisionRequest, after: Step
     flow = StepResult(Step.FLOW, HOLD, hits=(RuleHit("flow.x", HOLD, "tainted"),))
     req = replace(req, usage={}, extra_steps=(flow,))
     decision = decide(req)
-    order = [Step.RESOLVE, Step.BOUNDARY, Step.LIMITS, Step.RATE]
+    order = [Step.RESOLVE, Step.BOUNDARY, Step.LIMITS, Step.FLOW, Step.RATE]
     assert [s.step for s in decision.steps] == order
     ran = order.index(after) + 1
-    assert [s.status for s in decision.steps[ran:]] == [StepStatus.SKIPPED] * (4 - ran)
-    assert {s.note for s in decision.steps[ran:]} == {f"skipped: denied at {after}"}
+    skipped = [s for s in decision.steps[ran:] if s.step is not Step.FLOW]
+    assert [s.status for s in skipped] == [StepStatus.SKIPPED] * (4 - ran)
+    assert {s.note for s in skipped} == {f"skipped: denied at {after}"}
+    # flow findings survive an early deny: the audit must show what flow control saw
+    assert decision.step(Step.FLOW) == flow
     assert decision.verdict is DENY
 
 

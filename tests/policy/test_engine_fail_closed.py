@@ -24,25 +24,25 @@ POLICY = load(
               meta: {type: object, required: false}
             constraints:
               - id: t.size-of-null
-                when: has(args.note) && size(args.note) > 3
+                when: size(args.note) > 3
                 verdict: hold
               - id: t.field-of-null
                 when: args.meta.owner == "eve"
                 verdict: deny
               - id: t.missing-key
-                when: args.meta != null && args.meta.owner == "eve"
+                when: has(args.meta) && args.meta.owner == "eve"
                 verdict: deny
               - id: t.wrong-type
-                when: args.meta != null && args.meta.count > 1
+                when: has(args.meta) && args.meta.count > 1
                 verdict: hold
               - id: t.overflow
-                when: args.n != null && args.n + 1 > 0
+                when: has(args.n) && args.n + 1 > 0
                 verdict: allow
               - id: t.returns-number
-                when: "args.amount != null && args.amount > 0.0 ? args.amount : false"
+                when: "has(args.amount) && args.amount > 0.0 ? args.amount : false"
                 verdict: deny
               - id: t.returns-string
-                when: "args.amount != null && args.amount < 0.0 ? 'negative' : false"
+                when: "has(args.amount) && args.amount < 0.0 ? 'negative' : false"
                 verdict: allow
         """
     )

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cel
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from proctor.model import (
     Decision,
@@ -46,11 +46,22 @@ class DecisionRequest:
     extra_steps: Sequence[StepResult] = field(default_factory=tuple)
 
 
-def _skip_rest(steps: list[StepResult], after: Step, tool: str, policy: str) -> Decision:
-    order = (Step.RESOLVE, Step.BOUNDARY, Step.LIMITS, Step.RATE)
+def _skip_rest(steps: list[StepResult], after: Step, req: DecisionRequest, policy: str) -> Decision:
+    """Finish a decision denied early. Flow findings are kept: the audit must show them."""
     note = f"skipped: denied at {after}"
-    steps.extend(StepResult.skipped(s, note) for s in order[order.index(after) + 1 :])
-    return Decision.combine(tool, steps, policy)
+    for s in (Step.RESOLVE, Step.BOUNDARY, Step.LIMITS):
+        if s is not after and not any(r.step is s for r in steps):
+            steps.append(StepResult.skipped(s, note))
+    steps.extend(req.extra_steps)
+    steps.append(StepResult.skipped(Step.RATE, note))
+    return Decision.combine(req.tool, steps, policy)
+
+
+def _present(validated: BaseModel) -> dict[str, object]:
+    """The arguments CEL sees: every argument given, and defaults that are not null, so that
+    ``has(args.note)`` is false when an optional ``note`` was not passed."""
+    given = validated.model_fields_set
+    return {k: v for k, v in validated.__dict__.items() if k in given or v is not None}
 
 
 def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, dict[str, object]]:
@@ -75,7 +86,7 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
         hit = RuleHit(f"schema.{req.tool}", Verdict.DENY, f"invalid arguments: {problems}")
         return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
     hit = RuleHit(f"schema.{req.tool}", Verdict.ALLOW, "arguments match the declared schema")
-    return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,)), dict(validated.__dict__)
+    return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,)), _present(validated)
 
 
 def _boundary(
@@ -242,7 +253,7 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         resolve, args = StepResult.error(Step.RESOLVE, "resolve.error", exc), {}
     steps.append(resolve)
     if resolve.verdict is Verdict.DENY:
-        return _skip_rest(steps, Step.RESOLVE, req.tool, name)
+        return _skip_rest(steps, Step.RESOLVE, req, name)
     plan = policy.tools[req.tool]
 
     try:
@@ -255,7 +266,7 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         boundary = StepResult.error(Step.BOUNDARY, "boundary.error", exc)
     steps.append(boundary)
     if boundary.verdict is Verdict.DENY:
-        return _skip_rest(steps, Step.BOUNDARY, req.tool, name)
+        return _skip_rest(steps, Step.BOUNDARY, req, name)
     steps.append(limits)
     steps.extend(req.extra_steps)
     try:

@@ -39,15 +39,26 @@ class Located:
         return self.lines.get(())
 
 
+MAX_NODES = 200_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.lines: dict[Path, int] = {}
         self.problems: list[PolicyProblem] = []
         self._scalars = yaml.SafeLoader("")
+        self._nodes = 0
         self._open: set[int] = set()  # ids of the collection nodes being built (alias cycles)
 
     def build(self, node: yaml.Node, path: Path) -> object:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:  # aliases can expand a small file exponentially
+            raise _TooLarge
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.CollectionNode):
             if id(node) in self._open:
@@ -111,6 +122,9 @@ def load_located(text: str, file: str) -> Located:
         raise PolicyError([PolicyProblem(file, None, "", f"YAML error: {exc}")]) from exc
     except RecursionError:
         raise PolicyError([PolicyProblem(file, None, "", _TOO_DEEP)]) from None
+    except _TooLarge:
+        msg = f"the document expands to more than {MAX_NODES} values (alias bomb?)"
+        raise PolicyError([PolicyProblem(file, None, "", msg)]) from None
     if builder.problems:
         raise PolicyError(builder.problems)
     return Located(data, file, builder.lines)

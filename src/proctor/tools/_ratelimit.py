@@ -55,3 +55,13 @@ class RateLimiter:
             for key in keys:
                 self._windows.setdefault(key, deque()).append(now)
         return None
+
+    def release(self, rules: Sequence[RateRule], agent: str, session_id: str) -> None:
+        """Give back one slot of every rule, for a call that was acquired but then refused
+        (for example because its decision could not be recorded). Removes the newest entry; a
+        concurrent caller's entry may be newer by microseconds, which changes no count."""
+        with self._lock:
+            for r in rules:
+                window = self._windows.get(r.key(agent, session_id))
+                if window:
+                    window.pop()
