@@ -23,6 +23,7 @@ _STRING = re.compile(
 _FIELD = re.compile(r"\bargs\s*\.\s*([A-Za-z_]\w*)")
 _INDEX = re.compile(r"\bargs\s*\[\s*__S(\d+)__\s*\]")
 _DYNAMIC_INDEX = re.compile(r"\bargs\s*\[(?!\s*__S\d+__\s*\])")
+_WHOLE_ARGS = re.compile(r"\bargs\b(?!\s*[.\[])")
 _MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
@@ -35,6 +36,8 @@ class Expression:
     source: str
     program: cel.Program
     args: tuple[str, ...]  # argument names the expression reads, in order of appearance
+    variables: frozenset[str] = frozenset()  # context variables it reads (args, env, ...)
+    whole_args: bool = False  # it uses `args` other than by field (size(args), macros over args)
 
 
 def _unquote(literal: str) -> str:
@@ -79,4 +82,10 @@ def compile_expression(source: str, declared_args: Collection[str]) -> Expressio
         raise CelCheckError(
             f"references unknown argument(s) {', '.join(unknown)}; the tool declares {declared}"
         )
-    return Expression(source, program, tuple(dict.fromkeys(used)))
+    return Expression(
+        source,
+        program,
+        tuple(dict.fromkeys(used)),
+        frozenset(program.variables()) & CONTEXT_VARIABLES,
+        _WHOLE_ARGS.search(masked) is not None,
+    )

@@ -92,6 +92,9 @@ class ToolPlan:
     args_model: type[BaseModel]
     constraints: tuple[CompiledConstraint, ...]
     rate_rules: tuple[RateRule, ...]
+    # What the constraints read, so the engine hands CEL only that (conversion is the hot path):
+    cel_variables: frozenset[str] = frozenset()
+    cel_args: frozenset[str] | None = frozenset()  # None: some expression needs all of args
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,12 @@ def compile_tool_plan(
         args_model=build_args_model(name, spec.args),
         constraints=constraints,
         rate_rules=tuple(rules),
+        cel_variables=frozenset().union(*(c.expression.variables for c in constraints)),
+        cel_args=(
+            None
+            if any(c.expression.whole_args for c in constraints)
+            else frozenset(a for c in constraints for a in c.expression.args)
+        ),
     )
 
 

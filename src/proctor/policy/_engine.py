@@ -8,6 +8,7 @@ with the error in the reason: evaluate never raises for a bad request and never 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import cel
 from pydantic import BaseModel, ValidationError
 
 from proctor.model import (
+    Autonomy,
     Decision,
     Environment,
     RuleHit,
@@ -89,6 +91,17 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
     return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,)), _present(validated)
 
 
+@functools.lru_cache(maxsize=4096)
+def _allow_hit(tool: str, autonomy: Autonomy, grant: Autonomy, env: Environment) -> RuleHit:
+    """The same few hits recur on every call; build each once (this is the hot path)."""
+    return RuleHit(
+        f"allow.{tool}",
+        Verdict.ALLOW,
+        f"tool {tool!r} is allowlisted; autonomy {autonomy} is within the grant ({grant}) "
+        f"in {env.value}",
+    )
+
+
 def _boundary(
     policy: CompiledPolicy, plan: ToolPlan, req: DecisionRequest, waivers: Sequence[RuleHit]
 ) -> StepResult:
@@ -141,12 +154,7 @@ def _boundary(
                 )
             ],
         )
-    allow = RuleHit(
-        f"allow.{plan.name}",
-        Verdict.ALLOW,
-        f"tool {plan.name!r} is allowlisted; autonomy {plan.autonomy} is within "
-        f"the grant ({grant}) in {req.environment.value}",
-    )
+    allow = _allow_hit(plan.name, plan.autonomy, grant, req.environment)
     if not plan.holding_flags:
         return StepResult.ok(Step.BOUNDARY, [allow])
     flags = ", ".join(f.value for f in plan.holding_flags)
@@ -163,21 +171,29 @@ def _boundary(
     return StepResult.ok(Step.BOUNDARY, [allow, hit])
 
 
+def _cel_variables(
+    plan: ToolPlan, args: dict[str, object], req: DecisionRequest
+) -> dict[str, object]:
+    """Only what the tool's constraints read: converting values into CEL dominates the cost of
+    a decision, and a 20 KB email body that no rule looks at need not be converted."""
+    out: dict[str, object] = {}
+    for name in plan.cel_variables:
+        if name == "args":
+            wanted = plan.cel_args
+            out["args"] = args if wanted is None else {k: args[k] for k in wanted if k in args}
+        elif name == "env":
+            out["env"] = req.environment.value
+        else:
+            out[name] = getattr(req, name)  # agent, tool, principal, tenant
+    return out
+
+
 def _limits(
     plan: ToolPlan, args: dict[str, object], req: DecisionRequest
 ) -> tuple[StepResult, list[RuleHit]]:
     if not plan.constraints:
         return StepResult.ok(Step.LIMITS), []
-    ctx = cel.Context(
-        variables={
-            "args": args,
-            "env": req.environment.value,
-            "agent": req.agent,
-            "tool": req.tool,
-            "principal": req.principal,
-            "tenant": req.tenant,
-        }
-    )
+    ctx = cel.Context(variables=_cel_variables(plan, args, req))
     hits: list[RuleHit] = []
     waivers: list[RuleHit] = []
     errored = False
