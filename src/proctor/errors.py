@@ -7,6 +7,7 @@
     │   └── PolicyConflictError  two policy files claim the same agent and environment
     ├── RegistrationError      a tool implementation does not match its policy declaration
     ├── UnknownAgentError      a session names an agent no loaded policy declares
+    ├── DetectorConfigError    a detector registry's YAML names an unknown detector or option
     └── GateClosedError        the synchronous API was used inside a running event loop
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
@@ -59,3 +60,12 @@ class UnknownAgentError(ProctorError):
 
 class GateClosedError(ProctorError):
     """The synchronous API was called from inside a running event loop; use the async one."""
+
+
+class DetectorConfigError(ProctorError):
+    """A detector registry configuration is invalid: names the source, the key and the problem."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        self.source, self.key, self.message = source, key, message
+        where = f"{source}: {key}:" if key else f"{source}:"
+        super().__init__(f"{where} {message}")

@@ -13,6 +13,7 @@ from proctor.model._enums import (
     StepStatus,
     Verdict,
 )
+from proctor.model._finding import Finding, Severity
 from proctor.model._outcome import Outcome, OutcomeStatus
 from proctor.model._session import Session, new_id
 
@@ -22,11 +23,13 @@ __all__ = [
     "Autonomy",
     "Decision",
     "Environment",
+    "Finding",
     "Flag",
     "Outcome",
     "OutcomeStatus",
     "RuleHit",
     "Session",
+    "Severity",
     "Step",
     "StepResult",
     "StepStatus",

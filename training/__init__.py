@@ -1,0 +1,1 @@
+"""Offline training of the injection classifier, and the corpus the benchmark evaluates on."""
