@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
 from proctor.errors import GateClosedError, RegistrationError
+from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
 from proctor.model import (
     Decision,
@@ -82,10 +83,12 @@ class Gate:
         approvals: InMemoryApprovals | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_workers: int = 8,
+        flow_store: FlowStore | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         self.approvals = approvals if approvals is not None else InMemoryApprovals()
-        self.hooks: list[GateHooks] = [*hooks, self.approvals]
+        self.flow = FlowControl(self.policies, flow_store)  # step 4, and the ingest verb
+        self.hooks: list[GateHooks] = [self.flow, *hooks, self.approvals]
         self.rates = RateLimiter(clock)
         self._clock = clock
         self._tools: dict[str, Tool] = {}
@@ -150,6 +153,48 @@ class Gate:
                 br = CircuitBreaker(spec.failures, spec.reset_seconds, self._clock)
                 self._breakers[key] = br
             return br
+
+    # -- ingesting ----------------------------------------------------------------------------
+
+    async def aingest(
+        self,
+        session: Session,
+        content: object,
+        source: str,
+        *,
+        trust: Trust | str | None = None,
+        confidentiality: Confidentiality | str | None = None,
+        tenant: str | None = None,
+    ) -> Labeled:
+        """Label ``content`` entering the agent's context and record its provenance in the
+        session. ``source``: ``user`` or ``operator`` (trusted), ``tool:NAME`` (the tool's
+        declared output labels) or anything else (untrusted). Returns the text the model may
+        see, untrusted content fenced."""
+        return await self.flow.ingest(
+            session, content, source, trust=trust, confidentiality=confidentiality, tenant=tenant
+        )
+
+    def ingest(
+        self,
+        session: Session,
+        content: object,
+        source: str,
+        *,
+        trust: Trust | str | None = None,
+        confidentiality: Confidentiality | str | None = None,
+        tenant: str | None = None,
+    ) -> Labeled:
+        """Synchronous ``aingest``. Inside a running event loop, use ``aingest``."""
+        return self._sync(
+            self.aingest(
+                session,
+                content,
+                source,
+                trust=trust,
+                confidentiality=confidentiality,
+                tenant=tenant,
+            )
+        )
 
     # -- deciding -----------------------------------------------------------------------------
 
@@ -398,6 +443,15 @@ class Gate:
                     f"({exc.error_count()} error(s)); result withheld",
                 )
         breaker.record_success()
+        try:  # step 7: the output enters the session as content, with the tool's labels
+            await self.aingest(session, result, f"tool:{call.tool}")
+        except Exception as exc:
+            log.exception("could not ingest the output of call %s", call.id)
+            return done(
+                OutcomeStatus.FAILED,
+                error=f"tool {call.tool!r} ran, but its output could not be labeled "
+                f"({type(exc).__name__}: {exc}); result withheld (fail closed)",
+            )
         return done(OutcomeStatus.EXECUTED, result)
 
     def close(self) -> None:

@@ -116,6 +116,21 @@ class ToolApproval(Approval):
     )
 
 
+ArgRole = Literal[
+    "recipient",
+    "destination",
+    "account",
+    "amount",
+    "target",
+    "credential",
+    "address",
+    "content",
+    "none",
+]
+TrustName = Literal["trusted", "untrusted"]
+ConfidentialityName = Literal["public", "internal", "personal", "financial", "regulated", "secret"]
+FlowVerdict = Literal["allow", "hold", "deny"]
+
 ArgType = Literal["string", "integer", "number", "boolean", "array", "object"]
 ItemType = Literal["string", "integer", "number", "boolean", "object"]
 
@@ -139,6 +154,11 @@ class ArgSpec(_Strict):
     items: ItemType | None = Field(default=None, description="Item type, for `array`.")
     max_items: int | None = Field(default=None, ge=0)
     default: Any = None
+    role: ArgRole | None = Field(
+        default=None,
+        description="What the argument decides, for flow rules: recipient, destination, account, "
+        "amount, target, credential, address, content or none. Unset: inferred from the name.",
+    )
 
     @field_validator("pattern")
     @classmethod
@@ -193,6 +213,44 @@ class CircuitBreakerSpec(_Strict):
     reset_seconds: float = Field(default=30.0, gt=0, description="Open time before a trial call.")
 
 
+_TRUST_NAMES = ("trusted", "untrusted")
+
+
+def _field_label_shorthand(value: object) -> object:
+    if isinstance(value, str):
+        return {"trust": value} if value in _TRUST_NAMES else {"confidentiality": value}
+    return value
+
+
+class FieldLabel(_Strict):
+    """The label of one output field. Shorthand: `body: untrusted` or `iban: financial`."""
+
+    trust: TrustName | None = Field(default=None, description="Unset: the output's trust.")
+    confidentiality: ConfidentialityName | None = Field(
+        default=None, description="Unset: the output's confidentiality."
+    )
+
+
+FieldLabelValue = Annotated[FieldLabel, BeforeValidator(_field_label_shorthand)]
+
+
+class OutputLabels(_Strict):
+    """How the gate labels a tool's output when it ingests it (step 7)."""
+
+    trust: TrustName = Field(
+        default="untrusted",
+        description="Trust of every field not listed in `fields`. Set `trusted` for a system of "
+        "record and list the fields that carry third-party text as `untrusted`.",
+    )
+    confidentiality: ConfidentialityName = Field(
+        default="internal", description="Confidentiality of fields not listed in `fields`."
+    )
+    fields: dict[str, FieldLabelValue] = Field(
+        default_factory=dict,
+        description="Per-field labels, by key name at any depth of the output.",
+    )
+
+
 class ToolSpec(_Strict):
     """One tool the agent may call. A tool not named here is denied."""
 
@@ -226,6 +284,10 @@ class ToolSpec(_Strict):
     fallback: Any = Field(
         default=None, description="Result returned while the circuit is open (null: none)."
     )
+    output: OutputLabels = Field(
+        default_factory=OutputLabels,
+        description="Labels of the tool's output: untrusted third-party text unless declared.",
+    )
 
 
 class SessionRateLimits(_Strict):
@@ -249,6 +311,75 @@ class Defaults(_Strict):
     )
 
 
+class Egress(_Strict):
+    """Destinations data may always go to."""
+
+    domains: list[str] = Field(
+        default_factory=list,
+        description="Domains (and subdomains) of email addresses and URLs, e.g. `example.com`.",
+    )
+    accounts: list[str] = Field(default_factory=list, description="Account numbers or IBANs.")
+
+
+class FlowRules(_Strict):
+    """Flow control (step 4): judge each argument by where its value came from."""
+
+    enabled: bool = Field(default=True, description="Run flow control for this agent.")
+    untrusted_arguments: FlowVerdict = Field(
+        default="hold",
+        description="A write or execute call whose recipient, destination, account, amount, "
+        "target, credential or address comes only from untrusted content.",
+    )
+    embedded_addresses: FlowVerdict = Field(
+        default="hold",
+        description="A write or execute call whose free text carries an email address, link, "
+        "domain, IBAN or phone number found only in untrusted content.",
+    )
+    instructions: FlowVerdict = Field(
+        default="hold",
+        description="An argument of a write, execute or external call that carries "
+        "instruction-like text from untrusted content, or a value such text names.",
+    )
+    trifecta: FlowVerdict = Field(
+        default="deny",
+        description="The lethal trifecta: the session read confidential data and untrusted "
+        "content, and an external call would send data to a destination that is neither "
+        "allowlisted nor named by the user or a system of record.",
+    )
+    confidential_egress: FlowVerdict = Field(
+        default="hold",
+        description="An external write whose text carries an identifier (card, passport or "
+        "account number, address, phone) found only in confidential content and not named by "
+        "the user, in a session that also read untrusted content.",
+    )
+    generated_targets: FlowVerdict = Field(
+        default="hold",
+        description="An irreversible call whose target, recipient or account appears nowhere "
+        "in the session.",
+    )
+    unanchored_payments: FlowVerdict = Field(
+        default="hold",
+        description="A money-moving call none of whose arguments the user or operator named.",
+    )
+    instruction_patterns: bool = Field(
+        default=True,
+        description="Recognize instruction-like text in content the principal did not write "
+        "(it contests system-of-record values and feeds the `instructions` rule). Off: only "
+        "where values came from counts.",
+    )
+    confidential_from: ConfidentialityName = Field(
+        default="personal",
+        description="Content at or above this confidentiality counts as confidential for the "
+        "trifecta.",
+    )
+    egress: Egress = Field(default_factory=Egress, description="Egress allowlists.")
+    spotlight: Literal["delimit", "datamark", "none"] = Field(
+        default="delimit",
+        description="How `ingest` fences untrusted text for the model: delimiters, "
+        "datamarking (a marker between words), or nothing.",
+    )
+
+
 class PolicySpec(_Strict):
     """A policy file: one agent workflow."""
 
@@ -264,4 +395,8 @@ class PolicySpec(_Strict):
     )
     tools: dict[Annotated[str, Field(pattern=NAME)], ToolSpec] = Field(
         default_factory=dict, description="Allowlisted tools. A tool not named here is denied."
+    )
+    flow: FlowRules = Field(
+        default_factory=FlowRules,
+        description="Flow rules: provenance of arguments, the trifecta, egress allowlists.",
     )

@@ -1,0 +1,1 @@
+"""Benchmark adapters (outer ring): replay third-party agent benchmarks through the gate."""

@@ -1,0 +1,64 @@
+"""``proctor bench``: replay third-party agent benchmarks through the gate."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Replay agent-security benchmarks through the gate.", no_args_is_help=True)
+
+_SUITES = ("workspace", "travel", "banking", "slack")
+
+
+@app.command()
+def agentdojo(
+    suite: Annotated[
+        list[str] | None,
+        typer.Option(help="Suite to run (repeatable): workspace, travel, banking, slack."),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON to this file.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N user and injection tasks.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Print progress to stderr.")] = False,
+    instruction_patterns: Annotated[
+        bool,
+        typer.Option(help="Ablation: --no-instruction-patterns turns the patterns off."),
+    ] = True,
+) -> None:
+    """Replay AgentDojo's ground truth (no LLM) under the default flow rules; print attack
+    success, clean-task friction and utility per suite. Needs the `bench` extra."""
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # AgentDojo builds some outputs from sets: re-run with a fixed hash seed
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        code = "from proctor.cli import main; main()"
+        argv = [sys.executable, "-c", code, *sys.argv[1:]]
+        raise typer.Exit(subprocess.run(argv, env=env, check=False).returncode)  # noqa: S603
+    chosen = suite or list(_SUITES)
+    unknown = sorted(set(chosen) - set(_SUITES))
+    if unknown:
+        raise typer.BadParameter(f"unknown suite(s) {', '.join(unknown)}; expected {_SUITES}")
+    try:
+        from proctor.bench.agentdojo import run
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        typer.echo(f"agentdojo is not installed ({exc}); pip install -e '.[bench]'", err=True)
+        raise typer.Exit(2) from None
+    text, _ = run(
+        chosen,
+        json_path,
+        limit=limit,
+        progress=progress,
+        instruction_patterns=instruction_patterns,
+    )
+    if not instruction_patterns:
+        text = "ABLATION: instruction-like patterns off\n" + text
+    typer.echo(text)
+    if json_path is not None:
+        typer.echo(f"wrote {json_path}")
