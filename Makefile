@@ -34,6 +34,9 @@ test: lint
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_decide.py
+	PYTHONHASHSEED=0 $(BIN)/proctor bench agentdojo --json benchmarks/results/agentdojo.json
+	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_detect.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from proctor.cli import demo, policy
+from proctor.cli import audit, bench, demo, policy, scan
 
 app = typer.Typer(
     name="proctor",
@@ -14,7 +14,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(policy.app, name="policy")
+app.add_typer(bench.app, name="bench")
+app.add_typer(audit.app, name="audit")
 app.command("demo")(demo.demo)
+app.command("scan")(scan.scan)
 
 
 def main() -> None:

@@ -1,0 +1,174 @@
+"""What the audit log records: one ``Event`` per thing that happened, built from model values.
+
+Bodies are JSON objects. Argument values never enter them: only names, JSON types and SHA-256
+digests of their canonical JSON (``mask_args``). Tool output likewise: a type and a digest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from proctor.audit._canonical import json_type, mask_args, value_digest
+from proctor.model import Decision, Outcome, Session, ToolCall, new_id
+
+MAX_TEXT = 2000
+
+
+class EventKind(StrEnum):
+    """The kinds of audit record."""
+
+    SESSION_OPENED = "session.opened"
+    CONTENT_INGESTED = "content.ingested"
+    DECISION = "decision"
+    OUTCOME = "outcome"
+    APPROVAL = "approval"
+    BREAK_GLASS = "break_glass"
+    ALERT = "alert"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing to record. ``links`` are the ids of earlier records it depends on."""
+
+    kind: str
+    body: Mapping[str, Any]
+    session_id: str | None = None
+    links: tuple[str, ...] = ()
+    id: str = field(default_factory=lambda: new_id("rec"))
+
+
+def _text(value: str | None) -> str | None:
+    if value is None or len(value) <= MAX_TEXT:
+        return value
+    return value[:MAX_TEXT] + f"... [{len(value) - MAX_TEXT} more characters]"
+
+
+def _leaves(value: object) -> Iterator[object]:
+    if isinstance(value, Mapping):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
+    """A function that replaces every argument value quoted in a text (a rule's reason, an error
+    message) by ``<name>``: reasons may quote what they saw, the log must not keep it."""
+    subs: list[tuple[re.Pattern[str], str]] = []
+    for name, value in args.items():
+        for leaf in _leaves(value):
+            if isinstance(leaf, bool) or leaf is None:
+                continue
+            if isinstance(leaf, int | float):
+                text = repr(leaf)
+                subs.append((re.compile(rf"(?<![\w.]){re.escape(text)}(?![\w]|\.\d)"), name))
+            else:
+                text = str(leaf)
+                if len(text) >= 3:
+                    subs.append((re.compile(re.escape(text)), name))
+    subs.sort(key=lambda s: -len(s[0].pattern))  # longest first: a value inside another
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for pattern, name in subs:
+            text = pattern.sub(f"<{name}>", text)
+        return _text(text)
+
+    return scrub
+
+
+def session_opened(session: Session) -> Event:
+    return Event(
+        EventKind.SESSION_OPENED,
+        {
+            "agent": session.agent,
+            "principal": session.principal,
+            "tenant": session.tenant,
+            "environment": str(session.environment),
+            "opened_at": session.opened_at.isoformat(),
+        },
+        session.id,
+    )
+
+
+def decision(
+    session: Session, call: ToolCall, decided: Decision, links: Sequence[str] = ()
+) -> Event:
+    """The verdict on a call, the rules and reasons behind it, and the masked arguments.
+    Argument values quoted in reasons are replaced by the argument's name."""
+    scrub = _scrubber(call.args)
+    body: dict[str, Any] = {
+        "call_id": call.id,
+        "tool": call.tool,
+        "verdict": str(decided.verdict),
+        "policy": decided.policy,
+        "rule_ids": list(decided.rule_ids),
+        "reasons": [scrub(r) for r in decided.reasons],
+        "args": mask_args(call.args),
+        "steps": [
+            {"step": str(s.step), "verdict": str(s.verdict), "status": str(s.status)}
+            for s in decided.steps
+        ],
+        "agent_reason": scrub(call.reason),
+        "confidence": call.confidence,
+    }
+    if decided.approval is not None:
+        body["approval"] = {
+            "approvers": decided.approval.approvers,
+            "groups": list(decided.approval.groups),
+        }
+    return Event(EventKind.DECISION, body, session.id, tuple(links))
+
+
+def outcome(session: Session, call: ToolCall, result: Outcome, links: Sequence[str] = ()) -> Event:
+    """What came of a call: status, output digest (never the output), approval id, error."""
+    body: dict[str, Any] = {
+        "call_id": call.id,
+        "tool": call.tool,
+        "status": str(result.status),
+        "verdict": str(result.decision.verdict),
+        "approval_id": result.approval_id,
+        "error": _scrubber(call.args)(result.error),
+        "duration_ms": None if result.duration_ms is None else round(result.duration_ms, 3),
+    }
+    if result.ok:
+        body["output"] = {"type": json_type(result.result), "sha256": value_digest(result.result)}
+    return Event(EventKind.OUTCOME, body, session.id, tuple(links))
+
+
+def approval(
+    session_id: str | None,
+    approval_id: str,
+    action: str,
+    *,
+    by: str | None = None,
+    note: str | None = None,
+    links: Sequence[str] = (),
+) -> Event:
+    """An approval event: ``requested``, ``approved``, ``denied``, ``expired`` or ``executed``."""
+    body = {"approval_id": approval_id, "action": action, "by": by, "note": _text(note)}
+    return Event(EventKind.APPROVAL, body, session_id, tuple(links))
+
+
+def alert(
+    kind: str,
+    message: str,
+    *,
+    session_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+    links: Sequence[str] = (),
+) -> Event:
+    """A monitor alert or break-glass use, with whatever (masked) detail explains it."""
+    body = {"alert": kind, "message": _text(message), "detail": dict(detail or {})}
+    return Event(EventKind.ALERT, body, session_id, tuple(links))

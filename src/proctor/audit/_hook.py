@@ -1,0 +1,75 @@
+"""``AuditHook``: the gate's audit point. Every decision and every outcome becomes a record.
+
+A session's ``session.opened`` record is written with its first decision (or by
+``open_session``), once per process. The decision links to it; the outcome links to the
+decision. ``on_decision`` raising makes the gate refuse the call (fail closed): an action that
+could not be recorded never runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+
+from proctor.audit import _events as events
+from proctor.audit._log import AuditLog, Record
+from proctor.hooks import GateHooks
+from proctor.model import Decision, Outcome, Session, ToolCall
+
+
+class AuditHook(GateHooks):
+    """Records what the gate decides and what comes of it in ``log``."""
+
+    def __init__(self, log: AuditLog, *, max_sessions: int = 100_000) -> None:
+        self.log = log
+        self._lock = threading.Lock()
+        self._sessions: OrderedDict[str, str] = OrderedDict()  # session id -> record id
+        self._decisions: dict[str, str] = {}  # call id -> decision record id
+        self._max_sessions = max_sessions
+
+    def _known(self, session: Session) -> str | None:
+        with self._lock:
+            rid = self._sessions.get(session.id)
+            if rid is not None:
+                self._sessions.move_to_end(session.id)
+            return rid
+
+    def _remember(self, session: Session, record_id: str) -> None:
+        with self._lock:
+            self._sessions[session.id] = record_id
+            while len(self._sessions) > self._max_sessions:
+                self._sessions.popitem(last=False)
+
+    def record_session(self, session: Session) -> str:
+        """Record that ``session`` opened (once); return the record's id."""
+        rid = self._known(session)
+        if rid is None:
+            rid = self.log.append(events.session_opened(session)).id
+            self._remember(session, rid)
+        return rid
+
+    async def open_session(self, session: Session) -> str:
+        return await asyncio.to_thread(self.record_session, session)
+
+    def _record_decision(self, session: Session, call: ToolCall, decision: Decision) -> Record:
+        sid = self._known(session)
+        if sid is not None:
+            return self.log.append(events.decision(session, call, decision, [sid]))
+        opened = events.session_opened(session)
+        _, rec = self.log.append_many(
+            [opened, events.decision(session, call, decision, [opened.id])]
+        )
+        self._remember(session, opened.id)
+        return rec
+
+    async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
+        rec = await asyncio.to_thread(self._record_decision, session, call, decision)
+        with self._lock:
+            self._decisions[call.id] = rec.id
+
+    async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
+        with self._lock:
+            link = self._decisions.pop(call.id, None)
+        event = events.outcome(session, call, outcome, [link] if link else [])
+        await asyncio.to_thread(self.log.append, event)

@@ -1,0 +1,152 @@
+"""Ed25519 keys for signed checkpoints: loading, the dev key, the signed message.
+
+A key is a 32-byte seed given as hex (64 characters) or base64, inline
+(``PROCTOR_AUDIT_SIGNING_KEY``) or in a file (``PROCTOR_AUDIT_SIGNING_KEY_FILE``, which may also
+hold a PEM private key). Public keys are 32 raw bytes, in hex or base64, or PEM.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from proctor.audit._canonical import canonical_json
+from proctor.audit._errors import AuditKeyError
+
+log = logging.getLogger("proctor.audit")
+
+CHAIN = "proctor.audit/v1"
+
+
+def checkpoint_message(seq: int, head_hash: str) -> bytes:
+    """The bytes a checkpoint signs: the canonical JSON of the chain name, seq and head hash."""
+    return canonical_json({"chain": CHAIN, "hash": head_hash, "seq": seq}).encode()
+
+
+def _raw32(text: str, what: str) -> bytes:
+    text = text.strip()
+    raw: bytes | None = None
+    if len(text) == 64:
+        try:
+            raw = bytes.fromhex(text)
+        except ValueError:
+            raw = None
+    if raw is None:
+        try:
+            raw = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if raw is None or len(raw) != 32:
+        raise AuditKeyError(
+            f"{what}: expected 32 bytes as 64 hex characters or base64, "
+            f"got {len(text)} characters that decode to "
+            f"{'nothing' if raw is None else f'{len(raw)} bytes'}"
+        )
+    return raw
+
+
+def public_raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short fingerprint of a public key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(public_raw(key)).hexdigest()[:16]
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """A public key from hex, base64 or PEM text."""
+    if "BEGIN PUBLIC KEY" in text:
+        key = serialization.load_pem_public_key(text.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise AuditKeyError(f"expected an Ed25519 public key, got {type(key).__name__}")
+        return key
+    return Ed25519PublicKey.from_public_bytes(_raw32(text, "public key"))
+
+
+def verify_signature(key: Ed25519PublicKey, seq: int, head_hash: str, signature_hex: str) -> bool:
+    try:
+        key.verify(bytes.fromhex(signature_hex), checkpoint_message(seq, head_hash))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs checkpoints. ``dev`` is true for a key generated because none was configured."""
+
+    private_key: Ed25519PrivateKey
+    dev: bool = False
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def public_hex(self) -> str:
+        return public_raw(self.public_key).hex()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_key)
+
+    def sign(self, seq: int, head_hash: str) -> str:
+        return self.private_key.sign(checkpoint_message(seq, head_hash)).hex()
+
+    @staticmethod
+    def from_seed(text: str) -> Signer:
+        return Signer(Ed25519PrivateKey.from_private_bytes(_raw32(text, "signing key")))
+
+    @staticmethod
+    def from_file(path: Path) -> Signer:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise AuditKeyError(f"cannot read the signing key file {path}: {exc}") from exc
+        if "BEGIN PRIVATE KEY" in text:
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise AuditKeyError(f"{path}: expected an Ed25519 key, got {type(key).__name__}")
+            return Signer(key)
+        try:
+            return Signer.from_seed(text)
+        except AuditKeyError as exc:
+            raise AuditKeyError(f"{path}: {exc}") from None
+
+    @staticmethod
+    def dev_key(path: Path) -> Signer:
+        """The development key at ``path``, created (mode 0600) if missing. Logs a warning:
+        a dev key proves nothing to an auditor who cannot trust the machine it lives on."""
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(os.urandom(32).hex() + "\n")
+            try:
+                os.link(tmp, path)  # atomic: of two processes racing, one key wins
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        signer = Signer.from_file(path)
+        log.warning(
+            "no PROCTOR_AUDIT_SIGNING_KEY set: signing audit checkpoints with the development "
+            "key in %s (public key %s); configure a real key for production",
+            path,
+            signer.public_hex,
+        )
+        return Signer(signer.private_key, dev=True)

@@ -1,0 +1,71 @@
+"""Reading the log back: a session's story for people, JSON lines for machines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from proctor.audit._canonical import canonical_json
+from proctor.audit._events import EventKind
+from proctor.audit._log import Record
+
+
+def _args(args: dict[str, Any]) -> str:
+    if not args:
+        return "no arguments"
+    parts = [
+        f"{name}=<{v.get('type')} {str(v.get('sha256', ''))[:12]}>" for name, v in args.items()
+    ]
+    return ", ".join(parts)
+
+
+def describe(record: Record) -> str:
+    """One line saying what a record records."""
+    b = record.body
+    kind = record.kind
+    if kind == EventKind.SESSION_OPENED:
+        return (
+            f"session opened: agent {b.get('agent')} acting for {b.get('principal')} "
+            f"in tenant {b.get('tenant')} ({b.get('environment')})"
+        )
+    if kind == EventKind.DECISION:
+        line = f"decided {b.get('tool')}({_args(b.get('args') or {})}) -> {b.get('verdict')}"
+        if b.get("rule_ids"):
+            line += f" by {', '.join(b['rule_ids'])}"
+        if b.get("reasons"):
+            line += f": {'; '.join(b['reasons'])}"
+        if b.get("agent_reason"):
+            line += f" [agent's reason: {b['agent_reason']}]"
+        return line
+    if kind == EventKind.OUTCOME:
+        line = f"{b.get('tool')} {b.get('status')}"
+        if b.get("approval_id"):
+            line += f", awaiting approval {b['approval_id']}"
+        if b.get("output"):
+            out = b["output"]
+            line += f", output <{out.get('type')} {str(out.get('sha256', ''))[:12]}>"
+        if b.get("error") and not b.get("approval_id"):
+            line += f": {b['error']}"
+        return line
+    if kind == EventKind.APPROVAL:
+        who = f" by {b['by']}" if b.get("by") else ""
+        return f"approval {b.get('approval_id')} {b.get('action')}{who}"
+    if kind == EventKind.ALERT:
+        return f"alert {b.get('alert')}: {b.get('message')}"
+    return f"{kind}: {canonical_json(b)}"
+
+
+def story(records: Iterable[Record]) -> Iterator[str]:
+    """The lines of a session's story, in chain order: ``#seq time what``."""
+    for r in records:
+        yield f"#{r.seq} {r.ts} {describe(r)}"
+
+
+def export_jsonl(records: Iterable[Record], out: TextIO) -> int:
+    """Write one canonical JSON object per record; return how many."""
+    n = 0
+    for r in records:
+        out.write(r.as_json())
+        out.write("\n")
+        n += 1
+    return n

@@ -1,0 +1,41 @@
+"""The durable store: a SQLAlchemy engine from settings, the tables, Alembic migrations.
+
+SQLite (one file, WAL mode) by default; PostgreSQL with ``PROCTOR_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+from proctor.store._engine import create_store_engine, is_sqlite
+from proctor.store._errors import StoreError
+from proctor.store._migrate import (
+    VERSION_TABLE,
+    alembic_config,
+    current_revision,
+    head_revision,
+    migrate,
+)
+from proctor.store._settings import StoreSettings
+from proctor.store._tables import (
+    GENESIS_HASH,
+    audit_checkpoints,
+    audit_head,
+    audit_records,
+    metadata,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "VERSION_TABLE",
+    "StoreError",
+    "StoreSettings",
+    "alembic_config",
+    "audit_checkpoints",
+    "audit_head",
+    "audit_records",
+    "create_store_engine",
+    "current_revision",
+    "head_revision",
+    "is_sqlite",
+    "metadata",
+    "migrate",
+]

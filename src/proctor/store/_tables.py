@@ -1,0 +1,50 @@
+"""The tables, as SQLAlchemy Core sees them. The migrations create them; a test checks that the
+two agree. Every name starts with ``proctor_`` so the store can share a database."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+GENESIS_HASH = "0" * 64
+"""The ``prev_hash`` of the first record."""
+
+audit_records = Table(
+    "proctor_audit_records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("ts", String(40), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("session_id", String(128), nullable=True),
+    Column("links", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_proctor_audit_records_session_id", "session_id"),
+)
+"""One row per audit event. Append-only: UPDATE and DELETE raise in the database."""
+
+audit_checkpoints = Table(
+    "proctor_audit_checkpoints",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+)
+"""Signed checkpoints: an Ed25519 signature over (seq, head hash). Append-only."""
+
+audit_head = Table(
+    "proctor_audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("checkpoint_seq", BigInteger, nullable=False),
+    Column("checkpoint_at", Float, nullable=False),
+)
+"""One row (id 1): the chain head. Appenders lock it; verification never trusts it."""

@@ -1,0 +1,26 @@
+"""The public API of ``proctor.store`` is what ``__all__`` says."""
+
+from __future__ import annotations
+
+import proctor.store
+
+
+def test_store_public_names():
+    assert sorted(proctor.store.__all__) == [
+        "GENESIS_HASH",
+        "StoreError",
+        "StoreSettings",
+        "VERSION_TABLE",
+        "alembic_config",
+        "audit_checkpoints",
+        "audit_head",
+        "audit_records",
+        "create_store_engine",
+        "current_revision",
+        "head_revision",
+        "is_sqlite",
+        "metadata",
+        "migrate",
+    ]
+    for name in proctor.store.__all__:
+        assert hasattr(proctor.store, name)
