@@ -58,3 +58,62 @@ def test_a_non_null_default_is_visible_to_cel():
         DecisionRequest("note", {"text": "t", "cc": "a@acme.test"}, "bot", Environment.DEV),
     )
     assert d.verdict is Verdict.ALLOW  # priority defaults to 3: priority.high does not match
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"text": "t", "cc": None}, {"text": "t", "cc": None, "priority": 3}],
+    ids=["null-cc", "null-cc-default-given"],
+)
+def test_explicit_null_is_the_same_as_omitted(args):
+    """Model tool calls often send null for optional parameters; null must not count as given
+    (fail-open: `!has(args.memo)` rules) nor crash `has(args.cc) && size(args.cc)` rules."""
+    with_null = evaluate(POLICY, DecisionRequest("note", args, "bot", Environment.DEV, usage={}))
+    omitted = evaluate(
+        POLICY, DecisionRequest("note", {"text": "t"}, "bot", Environment.DEV, usage={})
+    )
+    assert with_null.verdict is omitted.verdict
+    assert with_null.rule_ids == omitted.rule_ids
+
+
+ENUMS = load_policy_text(
+    """
+version: 1
+agent: {name: bot, role: r, owner: o}
+environments: {dev: {max_autonomy: write}}
+tools:
+  quote:
+    autonomy: write
+    args:
+      term: {type: integer, enum: [12, 24, 36]}
+      plan: {type: string, enum: [basic, pro]}
+      rate: {type: number, enum: [0.5, 1]}
+""",
+    "enums.yaml",
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "ok"),
+    [
+        ({"term": 36, "plan": "pro", "rate": 0.5}, True),
+        ({"term": 36, "plan": "pro", "rate": 1}, True),
+        ({"term": 36.0, "plan": "pro", "rate": 0.5}, False),
+        ({"term": True, "plan": "pro", "rate": 0.5}, False),
+        ({"term": 36, "plan": "pro", "rate": True}, False),
+        ({"term": 48, "plan": "pro", "rate": 0.5}, False),
+        ({"term": 36, "plan": "PRO", "rate": 0.5}, False),
+    ],
+    ids=[
+        "exact",
+        "int-for-number",
+        "float-for-integer",
+        "bool-for-integer",
+        "bool-for-number",
+        "off-enum",
+        "case",
+    ],
+)
+def test_enum_values_must_also_have_the_declared_type(args, ok):
+    d = evaluate(ENUMS, DecisionRequest("quote", args, "bot", Environment.DEV, usage={}))
+    assert (d.verdict is Verdict.ALLOW) is ok

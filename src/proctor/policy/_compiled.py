@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from proctor.model import HOLDING_FLAGS, ApprovalRequirement, Autonomy, Environment, Flag, Verdict
 from proctor.policy._cel import Expression
@@ -21,9 +21,31 @@ _PY_TYPES: dict[str, Any] = {
 }
 
 
+_EXACT: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+
+
+def _of_declared_type(kind: str) -> Any:
+    """Reject values of another type before the enum compares them (36.0 == 36 in Python)."""
+    accepted = _EXACT.get(kind)
+
+    def check(value: object) -> object:
+        if accepted is not None and (
+            not isinstance(value, accepted) or (isinstance(value, bool) and bool not in accepted)
+        ):
+            raise ValueError(f"expected {kind}, got {type(value).__name__}")
+        return value
+
+    return BeforeValidator(check)
+
+
 def _field_type(spec: ArgSpec) -> Any:
     if spec.enum is not None:
-        return Literal[tuple(spec.enum)]
+        return Annotated[Literal[tuple(spec.enum)], _of_declared_type(spec.type)]
     if spec.type == "array":
         item = _PY_TYPES[spec.items or "string"]
         return list[item]  # type: ignore[valid-type]
@@ -95,6 +117,7 @@ class ToolPlan:
     # What the constraints read, so the engine hands CEL only that (conversion is the hot path):
     cel_variables: frozenset[str] = frozenset()
     cel_args: frozenset[str] | None = frozenset()  # None: some expression needs all of args
+    all_rate_rules: tuple[RateRule, ...] = ()  # rate_rules, then the policy-wide rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +143,9 @@ class CompiledPolicy:
         return g.max_autonomy if g else None
 
     def rate_rules_for(self, tool: str) -> tuple[RateRule, ...]:
+        """The tool's own rate rules, then the policy-wide ones."""
         plan = self.tools.get(tool)
-        return (plan.rate_rules if plan else ()) + self.session_rate_rules
+        return plan.all_rate_rules if plan is not None else self.session_rate_rules
 
 
 def holding_flags(spec: ToolSpec) -> tuple[Flag, ...]:
@@ -164,6 +188,7 @@ def compile_tool_plan(
         args_model=build_args_model(name, spec.args),
         constraints=constraints,
         rate_rules=tuple(rules),
+        all_rate_rules=(*rules, *session_rate_rules(policy)),
         cel_variables=frozenset().union(*(c.expression.variables for c in constraints)),
         cel_args=(
             None

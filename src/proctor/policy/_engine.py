@@ -25,7 +25,7 @@ from proctor.model import (
     StepStatus,
     Verdict,
 )
-from proctor.policy._compiled import CompiledPolicy, ToolPlan
+from proctor.policy._compiled import CompiledConstraint, CompiledPolicy, ToolPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +60,10 @@ def _skip_rest(steps: list[StepResult], after: Step, req: DecisionRequest, polic
 
 
 def _present(validated: BaseModel) -> dict[str, object]:
-    """The arguments CEL sees: every argument given, and defaults that are not null, so that
-    ``has(args.note)`` is false when an optional ``note`` was not passed."""
-    given = validated.model_fields_set
-    return {k: v for k, v in validated.__dict__.items() if k in given or v is not None}
+    """The arguments CEL sees: every non-null value, given or defaulted. An optional argument
+    that was omitted and one sent as an explicit null (as model tool calls often do) are the
+    same: ``has(args.note)`` is false for both."""
+    return {k: v for k, v in validated.__dict__.items() if v is not None}
 
 
 def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, dict[str, object]]:
@@ -102,9 +102,9 @@ def _allow_hit(tool: str, autonomy: Autonomy, grant: Autonomy, env: Environment)
     )
 
 
-def _boundary(
-    policy: CompiledPolicy, plan: ToolPlan, req: DecisionRequest, waivers: Sequence[RuleHit]
-) -> StepResult:
+def _boundary(policy: CompiledPolicy, plan: ToolPlan, req: DecisionRequest) -> StepResult | None:
+    """The boundary's DENY conditions: wrong agent, environment not granted, tool restricted to
+    other environments, autonomy above the grant. None: the call is inside the boundary."""
     if req.agent != policy.agent:
         return StepResult.ok(
             Step.BOUNDARY,
@@ -154,6 +154,14 @@ def _boundary(
                 )
             ],
         )
+    return None
+
+
+def _flags(
+    plan: ToolPlan, grant: Autonomy, req: DecisionRequest, waivers: Sequence[RuleHit]
+) -> StepResult:
+    """The boundary step of a call inside the grant: allowed, or held for its risk flags unless
+    an ``allow`` constraint waived them."""
     allow = _allow_hit(plan.name, plan.autonomy, grant, req.environment)
     if not plan.holding_flags:
         return StepResult.ok(Step.BOUNDARY, [allow])
@@ -188,55 +196,51 @@ def _cel_variables(
     return out
 
 
+def _seen(c: CompiledConstraint, args: Mapping[str, object]) -> dict[str, object]:
+    return {a: args.get(a) for a in c.expression.args}
+
+
 def _limits(
     plan: ToolPlan, args: dict[str, object], req: DecisionRequest
 ) -> tuple[StepResult, list[RuleHit]]:
     if not plan.constraints:
-        return StepResult.ok(Step.LIMITS), []
+        return _NO_LIMITS, []
     ctx = cel.Context(variables=_cel_variables(plan, args, req))
     hits: list[RuleHit] = []
     waivers: list[RuleHit] = []
     errored = False
     for c in plan.constraints:
-        seen = {a: args.get(a) for a in c.expression.args}
         try:
             result = c.expression.program.execute(ctx)
         except Exception as exc:  # CEL runtime error: missing key, wrong type, overflow
             errored = True
-            hits.append(
-                RuleHit(
-                    c.id,
-                    Verdict.DENY,
-                    f"constraint {c.id} failed, denying (fail closed): {type(exc).__name__}: {exc}",
-                    seen,
-                )
-            )
+            why = f"constraint {c.id} failed, denying (fail closed): {type(exc).__name__}: {exc}"
+            hits.append(RuleHit(c.id, Verdict.DENY, why, _seen(c, args)))
             continue
-        if not isinstance(result, bool):
-            errored = True
-            hits.append(
-                RuleHit(
-                    c.id,
-                    Verdict.DENY,
-                    f"constraint {c.id} returned {type(result).__name__}, "
-                    "expected bool; denying (fail closed)",
-                    seen,
-                )
-            )
-            continue
-        if result:
-            hit = RuleHit(c.id, c.verdict, c.reason, seen, c.approval)
+        if result is True:
+            hit = RuleHit(c.id, c.verdict, c.reason, _seen(c, args), c.approval)
             (waivers if c.waiver else hits).append(hit)
+        elif result is not False:
+            errored = True
+            why = (
+                f"constraint {c.id} returned {type(result).__name__}, expected bool; "
+                "denying (fail closed)"
+            )
+            hits.append(RuleHit(c.id, Verdict.DENY, why, _seen(c, args)))
     step = StepResult.ok(Step.LIMITS, [*hits, *waivers])
     if errored:
         step = StepResult(Step.LIMITS, Verdict.DENY, StepStatus.ERROR, step.hits)
     return step, waivers
 
 
+_NO_LIMITS = StepResult(Step.LIMITS, Verdict.ALLOW)
+_NO_RATE = StepResult(Step.RATE, Verdict.ALLOW)
+
+
 def _rate(policy: CompiledPolicy, req: DecisionRequest) -> StepResult:
     rules = policy.rate_rules_for(req.tool)
     if not rules:
-        return StepResult.ok(Step.RATE)
+        return _NO_RATE
     if req.usage is None:
         return StepResult.skipped(Step.RATE, "no usage supplied: rate limits not evaluated")
     hits = []
@@ -272,17 +276,24 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         return _skip_rest(steps, Step.RESOLVE, req, name)
     plan = policy.tools[req.tool]
 
+    try:  # deny conditions first: no CEL runs for a call outside the boundary
+        denied = _boundary(policy, plan, req)
+    except Exception as exc:
+        denied = StepResult.error(Step.BOUNDARY, "boundary.error", exc)
+    if denied is not None:
+        steps.append(denied)
+        return _skip_rest(steps, Step.BOUNDARY, req, name)
     try:
         limits, waivers = _limits(plan, args, req)
     except Exception as exc:
         limits, waivers = StepResult.error(Step.LIMITS, "limits.error", exc), []
     try:
-        boundary = _boundary(policy, plan, req, waivers)
+        grant = policy.grant(req.environment)
+        if grant is None:  # _boundary denied this already; never allow on a missing grant
+            raise LookupError(f"no grant for {req.environment.value}")
+        steps.append(_flags(plan, grant, req, waivers))
     except Exception as exc:
-        boundary = StepResult.error(Step.BOUNDARY, "boundary.error", exc)
-    steps.append(boundary)
-    if boundary.verdict is Verdict.DENY:
-        return _skip_rest(steps, Step.BOUNDARY, req, name)
+        steps.append(StepResult.error(Step.BOUNDARY, "boundary.error", exc))
     steps.append(limits)
     steps.extend(req.extra_steps)
     try:
