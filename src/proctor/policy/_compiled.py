@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -129,14 +129,14 @@ class CompiledPolicy:
     digest: str  # sha256 of the file's bytes: which version of the policy decided
     tools: dict[str, ToolPlan]
     session_rate_rules: tuple[RateRule, ...]
+    name: str = field(init=False)  # "agent@digest12": which policy version decided
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", f"{self.spec.agent.name}@{self.digest[:12]}")
 
     @property
     def agent(self) -> str:
         return self.spec.agent.name
-
-    @property
-    def name(self) -> str:
-        return f"{self.spec.agent.name}@{self.digest[:12]}"
 
     def grant(self, env: Environment) -> Autonomy | None:
         g = self.spec.environments.get(env)

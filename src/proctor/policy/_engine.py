@@ -78,7 +78,9 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
         return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
     try:
         # any Mapping, as the type promises; strict Pydantic alone accepts only a dict
-        args = dict(req.args) if isinstance(req.args, Mapping) else req.args
+        args = req.args
+        if type(args) is not dict and isinstance(args, Mapping):
+            args = dict(args)
         validated = plan.args_model.model_validate(args)
     except ValidationError as exc:
         problems = "; ".join(
@@ -87,8 +89,19 @@ def _resolve(policy: CompiledPolicy, req: DecisionRequest) -> tuple[StepResult, 
         )
         hit = RuleHit(f"schema.{req.tool}", Verdict.DENY, f"invalid arguments: {problems}")
         return StepResult(Step.RESOLVE, Verdict.DENY, StepStatus.OK, (hit,)), {}
-    hit = RuleHit(f"schema.{req.tool}", Verdict.ALLOW, "arguments match the declared schema")
-    return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,)), _present(validated)
+    return _resolved(req.tool), _present(validated)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(tool: str) -> StepResult:
+    hit = RuleHit(f"schema.{tool}", Verdict.ALLOW, "arguments match the declared schema")
+    return StepResult(Step.RESOLVE, Verdict.ALLOW, StepStatus.OK, (hit,))
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed(tool: str, autonomy: Autonomy, grant: Autonomy, env: Environment) -> StepResult:
+    hit = _allow_hit(tool, autonomy, grant, env)
+    return StepResult(Step.BOUNDARY, Verdict.ALLOW, StepStatus.OK, (hit,))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -162,9 +175,9 @@ def _flags(
 ) -> StepResult:
     """The boundary step of a call inside the grant: allowed, or held for its risk flags unless
     an ``allow`` constraint waived them."""
-    allow = _allow_hit(plan.name, plan.autonomy, grant, req.environment)
     if not plan.holding_flags:
-        return StepResult.ok(Step.BOUNDARY, [allow])
+        return _allowed(plan.name, plan.autonomy, grant, req.environment)
+    allow = _allow_hit(plan.name, plan.autonomy, grant, req.environment)
     flags = ", ".join(f.value for f in plan.holding_flags)
     if waivers:
         ids = ", ".join(w.rule_id for w in waivers)
