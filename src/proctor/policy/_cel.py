@@ -24,6 +24,10 @@ _FIELD = re.compile(r"\bargs\s*\.\s*([A-Za-z_]\w*)")
 _INDEX = re.compile(r"\bargs\s*\[\s*__S(\d+)__\s*\]")
 _DYNAMIC_INDEX = re.compile(r"\bargs\s*\[(?!\s*__S\d+__\s*\])")
 _WHOLE_ARGS = re.compile(r"\bargs\b(?!\s*[.\[])")
+_SIZE_FN = re.compile(r"(?<![.\w])size\s*\(\s*args\s*\.\s*([A-Za-z_]\w*)\s*\)")
+_SIZE_METHOD = re.compile(r"\bargs\s*\.\s*([A-Za-z_]\w*)\s*\.\s*size\s*\(\s*\)")
+_PLACEHOLDER = re.compile(r"__S(\d+)__")
+SIZES = "arg_sizes"  # internal: the sizes of arguments that expressions only measure
 _MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
@@ -38,6 +42,8 @@ class Expression:
     args: tuple[str, ...]  # argument names the expression reads, in order of appearance
     variables: frozenset[str] = frozenset()  # context variables it reads (args, env, ...)
     whole_args: bool = False  # it uses `args` other than by field (size(args), macros over args)
+    value_args: tuple[str, ...] = ()  # arguments whose values CEL needs (not only their size)
+    size_args: tuple[str, ...] = ()  # arguments it only measures: CEL gets arg_sizes.X instead
 
 
 def _unquote(literal: str) -> str:
@@ -46,17 +52,22 @@ def _unquote(literal: str) -> str:
     return body[q:-q]
 
 
-def compile_expression(source: str, declared_args: Collection[str]) -> Expression:
-    """Compile ``source``; raise ``CelCheckError`` naming what is wrong."""
+def compile_expression(
+    source: str, declared_args: Collection[str], measurable: Collection[str] = ()
+) -> Expression:
+    """Compile ``source``; raise ``CelCheckError`` naming what is wrong. ``measurable`` names
+    the list and map arguments whose ``size()`` may be computed outside CEL."""
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:
         raise CelCheckError(f"CEL syntax error: {exc}") from None
 
     literals: list[str] = []
+    raw: list[str] = []
 
     def mask(m: re.Match[str]) -> str:
         literals.append(_unquote(m.group(0)))
+        raw.append(m.group(0))
         return f"__S{len(literals) - 1}__"
 
     masked = _STRING.sub(mask, source)
@@ -82,10 +93,39 @@ def compile_expression(source: str, declared_args: Collection[str]) -> Expressio
         raise CelCheckError(
             f"references unknown argument(s) {', '.join(unknown)}; the tool declares {declared}"
         )
+    whole_args = _WHOLE_ARGS.search(masked) is not None
+    variables = frozenset(program.variables()) & CONTEXT_VARIABLES
+    value_args: list[str] = used
+    size_args: list[str] = []
+    if not whole_args and (_SIZE_FN.search(masked) or _SIZE_METHOD.search(masked)):
+        # Converting a 500-id list into CEL costs far more than the rule that only counts it:
+        # size(args.x) of a list or map becomes arg_sizes.x, computed with len(). Strings are
+        # left to CEL, whose size() this library computes in UTF-8 bytes.
+        def sized(m: re.Match[str]) -> str:
+            if m.group(1) not in measurable:
+                return m.group(0)
+            size_args.append(m.group(1))
+            return f"{SIZES}.{m.group(1)}"
+
+        rewritten = _SIZE_METHOD.sub(sized, _SIZE_FN.sub(sized, masked))
+        try:
+            fast = cel.compile(_PLACEHOLDER.sub(lambda m: raw[int(m.group(1))], rewritten))
+        except (ValueError, RuntimeError):  # keep the original program
+            size_args = []
+        else:
+            program = fast
+            value_args = [m.group(1) for m in _FIELD.finditer(rewritten)]
+            value_args += [literals[int(m.group(1))] for m in _INDEX.finditer(rewritten)]
+            if size_args:  # (nothing measurable: the rewrite is the original expression)
+                variables = (variables - {"args"}) | {SIZES}
+                if value_args:
+                    variables |= {"args"}
     return Expression(
         source,
         program,
         tuple(dict.fromkeys(used)),
-        frozenset(program.variables()) & CONTEXT_VARIABLES,
-        _WHOLE_ARGS.search(masked) is not None,
+        variables,
+        whole_args,
+        tuple(dict.fromkeys(value_args)),
+        tuple(dict.fromkeys(size_args)),
     )

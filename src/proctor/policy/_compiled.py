@@ -118,6 +118,7 @@ class ToolPlan:
     cel_variables: frozenset[str] = frozenset()
     cel_args: frozenset[str] | None = frozenset()  # None: some expression needs all of args
     all_rate_rules: tuple[RateRule, ...] = ()  # rate_rules, then the policy-wide rules
+    cel_size_args: frozenset[str] = frozenset()  # arguments CEL only measures (arg_sizes.X)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +194,9 @@ def compile_tool_plan(
         cel_args=(
             None
             if any(c.expression.whole_args for c in constraints)
-            else frozenset(a for c in constraints for a in c.expression.args)
+            else frozenset(a for c in constraints for a in c.expression.value_args)
         ),
+        cel_size_args=frozenset(a for c in constraints for a in c.expression.size_args),
     )
 
 

@@ -25,6 +25,7 @@ from proctor.model import (
     StepStatus,
     Verdict,
 )
+from proctor.policy._cel import SIZES
 from proctor.policy._compiled import CompiledConstraint, CompiledPolicy, ToolPlan
 
 
@@ -202,6 +203,12 @@ def _cel_variables(
         if name == "args":
             wanted = plan.cel_args
             out["args"] = args if wanted is None else {k: args[k] for k in wanted if k in args}
+        elif name == SIZES:
+            out[SIZES] = {
+                k: len(v)
+                for k in plan.cel_size_args
+                if isinstance(v := args.get(k), list | dict | tuple)
+            }
         elif name == "env":
             out["env"] = req.environment.value
         else:

@@ -82,7 +82,8 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
             if c.verdict != "hold" and (c.approvers is not None or c.group is not None):
                 problem(path, "approvers and group only apply to verdict 'hold'")
             try:
-                expr = compile_expression(c.when, tool.args.keys())
+                measurable = [n for n, a in tool.args.items() if a.type in ("array", "object")]
+                expr = compile_expression(c.when, tool.args.keys(), measurable)
             except CelCheckError as exc:
                 problem((*path, "when"), str(exc))
                 continue
