@@ -170,9 +170,12 @@ class Gate:
         session. ``source``: ``user`` or ``operator`` (trusted), ``tool:NAME`` (the tool's
         declared output labels) or anything else (untrusted). Returns the text the model may
         see, untrusted content fenced."""
-        return await self.flow.ingest(
+        labeled = await self.flow.ingest(
             session, content, source, trust=trust, confidentiality=confidentiality, tenant=tenant
         )
+        for hook in self.hooks:  # an ingest that cannot be recorded is refused (raises)
+            await hook.on_ingest(session, labeled)
+        return labeled
 
     def ingest(
         self,

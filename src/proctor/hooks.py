@@ -8,13 +8,20 @@ The gate calls every registered hook, in registration order. Failure rules:
   an action that cannot be recorded must not happen. Every hook still sees the decision.
 - ``on_hold`` must return the id of the approval request it created; if none does, or one
   raises, the call is DENIED: a hold is never a silent failure.
+- ``on_ingest`` sees every piece of content that enters a session (audit); if it raises, the
+  content is refused: ``ingest`` raises, and a tool's output is withheld (fail closed).
 - ``on_outcome`` runs after execution; its errors are logged and do not change the outcome,
   since the action already happened and cannot be undone.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from proctor.model import Decision, Outcome, Session, StepResult, ToolCall
+
+if TYPE_CHECKING:
+    from proctor.flow import Labeled
 
 
 class GateHooks:
@@ -30,6 +37,9 @@ class GateHooks:
     async def on_hold(self, session: Session, call: ToolCall, decision: Decision) -> str | None:
         """Create an approval request for a held call; return its id."""
         return None
+
+    async def on_ingest(self, session: Session, content: Labeled) -> None:
+        """Content entered the session, labeled (audit)."""
 
     async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         """Every outcome: executed, failed, fallback, pending or denied."""

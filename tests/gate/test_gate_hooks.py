@@ -292,3 +292,42 @@ def test_hook_sees_the_decision_it_is_told_about_before_execution(build, ran):
     gate.call(session, *READ)
     assert seen_before_run == [[]]
     assert ran == [("inbox.read", "INBOX")]
+
+
+# -- ingest --------------------------------------------------------------------------------------
+
+
+class IngestRaises(GateHooks):
+    async def on_ingest(self, session, content):
+        raise ConnectionError("audit store down")
+
+
+class IngestRecorder(GateHooks):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    async def on_ingest(self, session, content):
+        self.seen.append((content.source, str(content.label.trust)))
+
+
+def test_on_ingest_sees_explicit_and_automatic_ingests(build, ran):
+    rec = IngestRecorder()
+    gate, session = build(rec)
+    gate.ingest(session, "summarise my inbox", "user")
+    assert gate.call(session, *READ).status is OutcomeStatus.EXECUTED
+    assert rec.seen == [("user", "trusted"), ("tool:inbox.read", "untrusted")]
+
+
+def test_an_ingest_hook_that_raises_refuses_the_content(build):
+    gate, session = build(IngestRaises())
+    with pytest.raises(ConnectionError):
+        gate.ingest(session, "an email body", "email")
+
+
+def test_a_tool_output_that_cannot_be_recorded_is_withheld(build, ran):
+    gate, session = build(IngestRaises())
+    out = gate.call(session, *READ)
+    assert ran == [("inbox.read", "INBOX")]  # it ran: the effect is reported, not hidden
+    assert out.status is OutcomeStatus.FAILED
+    assert out.result is None
+    assert "result withheld" in (out.error or "")

@@ -13,7 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 from proctor.audit._canonical import json_type, mask_args, value_digest
-from proctor.model import Decision, Outcome, Session, ToolCall, new_id
+from proctor.flow import Labeled
+from proctor.model import Decision, Outcome, Session, Step, ToolCall, new_id
 
 MAX_TEXT = 2000
 
@@ -120,6 +121,7 @@ def decision(
             {"step": str(s.step), "verdict": str(s.verdict), "status": str(s.status)}
             for s in decided.steps
         ],
+        "provenance": provenance(decided),
         "agent_reason": scrub(call.reason),
         "confidence": call.confidence,
     }
@@ -129,6 +131,45 @@ def decision(
             "groups": list(decided.approval.groups),
         }
     return Event(EventKind.DECISION, body, session.id, tuple(links))
+
+
+def provenance(decided: Decision) -> dict[str, dict[str, Any]]:
+    """Where each argument came from, per the flow step: provenance, basis and the ids of the
+    content it matched. Never the value itself (the flow step's ``seen`` carries it)."""
+    out: dict[str, dict[str, Any]] = {}
+    for step in decided.steps:
+        if step.step is not Step.FLOW:
+            continue
+        for hit in step.hits:
+            for path, seen in hit.seen.items():
+                if isinstance(seen, Mapping) and "provenance" in seen and path not in out:
+                    links = seen.get("links") or []
+                    out[path] = {
+                        "provenance": str(seen["provenance"]),
+                        "basis": seen.get("basis"),
+                        "content": [str(x) for x in links] if isinstance(links, list) else [],
+                    }
+    return out
+
+
+def content_ingested(session: Session, content: Labeled, links: Sequence[str] = ()) -> Event:
+    """Content that entered the session: source, labels, and what was found in it, masked: the
+    digest of the text the model saw, the kinds of values indexed, never the text itself."""
+    kinds: dict[str, int] = {}
+    for found in content.values:
+        kinds[found.kind] = kinds.get(found.kind, 0) + 1
+    body: dict[str, Any] = {
+        "content_id": content.id,
+        "source": content.source,
+        "trust": str(content.label.trust),
+        "confidentiality": str(content.label.confidentiality),
+        "tenant": content.label.tenant,
+        "text": {"length": len(content.text), "sha256": value_digest(content.text)},
+        "values": dict(sorted(kinds.items())),
+        "instructions": len(content.instructions),
+        "findings": [],
+    }
+    return Event(EventKind.CONTENT_INGESTED, body, session.id, tuple(links))
 
 
 def outcome(session: Session, call: ToolCall, result: Outcome, links: Sequence[str] = ()) -> Event:

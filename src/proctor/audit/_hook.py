@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from proctor.audit import _events as events
 from proctor.audit._log import AuditLog, Record
+from proctor.flow import Labeled
 from proctor.hooks import GateHooks
 from proctor.model import Decision, Outcome, Session, ToolCall
 
@@ -26,6 +28,7 @@ class AuditHook(GateHooks):
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, str] = OrderedDict()  # session id -> record id
         self._decisions: dict[str, str] = {}  # call id -> decision record id
+        self._contents: OrderedDict[str, str] = OrderedDict()  # content id -> record id
         self._max_sessions = max_sessions
 
     def _known(self, session: Session) -> str | None:
@@ -53,15 +56,41 @@ class AuditHook(GateHooks):
         return await asyncio.to_thread(self.record_session, session)
 
     def _record_decision(self, session: Session, call: ToolCall, decision: Decision) -> Record:
+        # the decision links to the session and to the ingests its arguments came from
+        with self._lock:
+            seen = [
+                rid
+                for p in events.provenance(decision).values()
+                for cid in p["content"]
+                if (rid := self._contents.get(cid)) is not None
+            ]
+        return self._append_in_session(
+            session,
+            lambda sid: events.decision(session, call, decision, [sid, *dict.fromkeys(seen)]),
+        )
+
+    def _append_in_session(self, session: Session, build: Callable[[str], events.Event]) -> Record:
+        """Append ``build(session_record_id)``, opening the session's record first if needed."""
         sid = self._known(session)
         if sid is not None:
-            return self.log.append(events.decision(session, call, decision, [sid]))
+            return self.log.append(build(sid))
         opened = events.session_opened(session)
-        _, rec = self.log.append_many(
-            [opened, events.decision(session, call, decision, [opened.id])]
-        )
+        _, rec = self.log.append_many([opened, build(opened.id)])
         self._remember(session, opened.id)
         return rec
+
+    def _record_ingest(self, session: Session, content: Labeled) -> Record:
+        rec = self._append_in_session(
+            session, lambda sid: events.content_ingested(session, content, [sid])
+        )
+        with self._lock:
+            self._contents[content.id] = rec.id
+            while len(self._contents) > self._max_sessions:
+                self._contents.popitem(last=False)
+        return rec
+
+    async def on_ingest(self, session: Session, content: Labeled) -> None:
+        await asyncio.to_thread(self._record_ingest, session, content)
 
     async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
         rec = await asyncio.to_thread(self._record_decision, session, call, decision)
