@@ -50,7 +50,7 @@ def test_verify_passes_on_an_intact_log(recorded):
     url, _, _ = recorded
     result = run(url, "verify")
     assert result.exit_code == 0, result.output
-    assert "ok 7 records (seq 1..7), 3 signed checkpoints (last at seq 7)" in result.output
+    assert "ok 8 records (seq 1..8), 3 signed checkpoints (last at seq 8)" in result.output
 
 
 def test_verify_fails_and_names_the_first_bad_record(recorded):
@@ -75,14 +75,17 @@ def test_show_tells_the_story_of_a_session(recorded):
     result = run(url, "show", "--session", session)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert "session opened: agent refunds-bot acting for ticket:T-9 in tenant acme" in lines[0]
     assert "decided payments.refund(amount=<number " in lines[1]
     assert "-> ALLOW" in lines[1]
-    assert "payments.refund executed, output <string" in lines[2]
-    assert "-> HOLD by refund.over-100: Refunds above 100 need a finance approver." in lines[3]
-    assert "awaiting approval apr_" in lines[4]
-    assert "-> DENY by refund.over-1000" in lines[5]
+    assert "saw untrusted internal content cnt_" in lines[2]  # what the agent saw: the output
+    assert "from tool:payments.refund" in lines[2]
+    assert "payments.refund executed, output <string" in lines[3]
+    assert "-> HOLD [amount generated, order_id generated]" in lines[4]
+    assert "by refund.over-100: Refunds above 100 need a finance approver." in lines[4]
+    assert "awaiting approval apr_" in lines[5]
+    assert "-> DENY [amount generated, order_id generated] by refund.over-1000" in lines[6]
     assert "O-1" not in result.output.replace("O-1000", "")
 
 
@@ -97,7 +100,7 @@ def test_export_streams_one_json_record_per_line(recorded):
     result = run(url, "export", "--format", "jsonl")
     assert result.exit_code == 0
     records = [json.loads(line) for line in result.output.splitlines()]
-    assert [r["seq"] for r in records] == list(range(1, 8))
+    assert [r["seq"] for r in records] == list(range(1, 9))
     assert records[3]["prev"] == records[2]["hash"]
     assert {"seq", "id", "ts", "kind", "session", "links", "body", "prev", "hash"} == set(
         records[0]
@@ -106,7 +109,7 @@ def test_export_streams_one_json_record_per_line(recorded):
         content = {k: v for k, v in r.items() if k != "hash"}
         assert hashlib.sha256(canonical_json(content).encode()).hexdigest() == r["hash"]
     after = run(url, "export", "--after", "5")
-    assert [json.loads(x)["seq"] for x in after.output.splitlines()] == [6, 7]
+    assert [json.loads(x)["seq"] for x in after.output.splitlines()] == [6, 7, 8]
 
 
 def test_a_missing_database_is_an_error_not_a_new_file(tmp_path):

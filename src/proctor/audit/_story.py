@@ -28,8 +28,21 @@ def describe(record: Record) -> str:
             f"session opened: agent {b.get('agent')} acting for {b.get('principal')} "
             f"in tenant {b.get('tenant')} ({b.get('environment')})"
         )
+    if kind == EventKind.CONTENT_INGESTED:
+        text = b.get("text") or {}
+        line = (
+            f"saw {b.get('trust')} {b.get('confidentiality')} content {b.get('content_id')} "
+            f"from {b.get('source')} <{text.get('length')} chars "
+            f"{str(text.get('sha256', ''))[:12]}>"
+        )
+        if b.get("instructions"):
+            line += f", {b['instructions']} instruction-like passage(s)"
+        return line
     if kind == EventKind.DECISION:
         line = f"decided {b.get('tool')}({_args(b.get('args') or {})}) -> {b.get('verdict')}"
+        prov = b.get("provenance") or {}
+        if prov:
+            line += " [" + ", ".join(f"{k} {v.get('provenance')}" for k, v in prov.items()) + "]"
         if b.get("rule_ids"):
             line += f" by {', '.join(b['rule_ids'])}"
         if b.get("reasons"):

@@ -1,4 +1,5 @@
-"""Database fixtures: a SQLite file per test, and a fresh PostgreSQL schema per test.
+"""Database fixtures for every test: a SQLite file per test, and a fresh PostgreSQL schema per
+test.
 
 PostgreSQL tests run for real. When the server is unreachable they are skipped, with the reason,
 except under ``CI=true``, where that is a failure.
