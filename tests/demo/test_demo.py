@@ -10,13 +10,18 @@ from proctor.demo import SCRIPT, BackOffice, FlakyKnowledgeBase, build_gate, run
 from proctor.model import OutcomeStatus, Verdict
 
 
-def test_demo_prints_every_call_and_exits_zero():
+def test_demo_prints_every_call_records_it_on_sqlite_and_exits_zero(tmp_path):
     buf = io.StringIO()
-    assert run_demo(Console(file=buf, width=240)) == 0
+    db = tmp_path / "demo.db"
+    assert run_demo(Console(file=buf, width=240), db_path=db) == 0
     out = buf.getvalue()
     for step in SCRIPT:
         assert step.tool in out
     assert "10 allowed, 3 held, 4 denied" in out
+    assert "chain verified: True" in out
+    assert db.exists()
+    # run again: a fresh log, not appended to the last run's
+    assert run_demo(Console(file=io.StringIO(), width=240), db_path=db) == 0
 
 
 def test_demo_day_verdicts_and_side_effects():

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from proctor.audit import AuditHook, AuditLog, AuditSettings, verify
 from proctor.gate import Gate
+from proctor.hooks import GateHooks
 from proctor.model import Outcome, OutcomeStatus, Verdict
 from proctor.policy import CompiledPolicy, load_policy_text
+from proctor.store import StoreSettings
 from proctor.tools import tool_from_function
 
 from ._tools import BackOffice, FlakyKnowledgeBase
@@ -35,8 +40,8 @@ def demo_policy() -> CompiledPolicy:
     return load_policy_text(text, f"proctor/demo/{POLICY_FILE}")
 
 
-def build_gate(office: BackOffice, kb: FlakyKnowledgeBase) -> Gate:
-    gate = Gate(demo_policy())
+def build_gate(office: BackOffice, kb: FlakyKnowledgeBase, hooks: Sequence[GateHooks] = ()) -> Gate:
+    gate = Gate(demo_policy(), hooks=hooks)
     tools: dict[str, Callable[..., Any]] = {
         "crm.lookup_customer": office.lookup_customer,
         "orders.get": office.get_order,
@@ -129,14 +134,28 @@ def _why(outcome: Outcome) -> str:
     return escape("; ".join(f"[{h.rule_id}] {h.reason}" for h in (specific or hits)))
 
 
-def run_demo(console: Console | None = None) -> int:
-    """Run the scripted day; print every call and verdict. Returns the exit status."""
+def open_demo_log(path: Path) -> AuditLog:
+    """A fresh audit log in the SQLite file ``path``, signed with a key made for this run."""
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    seed = secrets.token_hex(32)
+    settings = AuditSettings(
+        store=StoreSettings(sqlite_path=path), signing_key=seed, checkpoint_every=8
+    )
+    return AuditLog.open(settings)
+
+
+def run_demo(console: Console | None = None, db_path: Path | None = None) -> int:
+    """Run the scripted day; print every call and verdict; record it all in a SQLite audit log
+    and verify the chain. Returns the exit status."""
     console = console or Console()
     office, kb = BackOffice.seeded(), FlakyKnowledgeBase()
-    gate = build_gate(office, kb)
+    log = open_demo_log(db_path or Path("proctor-demo.db"))
+    gate = build_gate(office, kb, hooks=[AuditHook(log)])
     session = gate.open_session(
         "support-bot", principal="ticket:T-881", tenant="acme", environment="production"
     )
+    gate.ingest(session, "Customer C1001 says order O51001 arrived damaged.", "user")
     table = Table(title="support-bot, production: a day of tickets", show_lines=False)
     for col in ("time", "intent", "tool", "verdict", "outcome", "why"):
         table.add_column(col, overflow="fold")
@@ -171,4 +190,14 @@ def run_demo(console: Console | None = None) -> int:
         console.print(
             f"  {item.id}  {item.call.tool}  needs {who}: {'; '.join(item.decision.reasons)}"
         )
-    return 0
+    log.close()
+    signer = log.signer
+    report = verify(log.engine, [signer.public_key] if signer is not None else None)
+    url = log.engine.url
+    log.engine.dispose()
+    console.print(
+        f"Audit log: {report.records} records in {url.database}, "
+        f"{report.checkpoints} signed checkpoints; chain verified: {report.ok} "
+        f"(try: PROCTOR_SQLITE_PATH={url.database} proctor audit show --session {session.id})"
+    )
+    return 0 if report.ok else 1
