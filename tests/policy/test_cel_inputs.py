@@ -55,7 +55,8 @@ def test_every_reference_kind_reaches_cel(tool, args, tenant, principal, verdict
 
 def test_plans_record_what_their_constraints_read():
     t, u = POLICY.tools["t"], POLICY.tools["u"]
-    assert t.cel_args is None  # size(args) needs all of them
+    assert t.cel_args is None  # size(args) needs all of them, as a map
     assert t.cel_variables == {"args", "tenant", "env", "principal"}
-    assert u.cel_args == {"a"}  # the 20 KB body is never converted
-    assert u.cel_variables == {"args"}
+    assert u.cel_args == frozenset()  # no expression of u reads the args map...
+    assert u.cel_flat_args == {"a"}  # ...only args.a, as a top-level variable
+    assert u.cel_variables == frozenset()  # the 20 KB body is never converted

@@ -1,4 +1,4 @@
-"""``size(args.x)`` of a list or map is computed in Python (CEL gets ``arg_sizes.x``): the
+"""``size(args.x)`` of a list or map is computed in Python (CEL gets ``_size_x``): the
 verdicts must be the ones the original expression gives, for every value; the big list is never
 converted into CEL."""
 
@@ -35,7 +35,9 @@ POLICY = load_policy_text(
 def test_size_only_arguments_are_not_handed_to_cel():
     plan = POLICY.tools["t"]
     assert plan.cel_size_args == {"ids", "meta"}  # lists and maps; strings stay with CEL
-    assert plan.cel_args == {"ids", "name", "note"}  # ids.method also reads the elements
+    assert plan.cel_flat_args == {"ids", "name", "note"}  # ids.method also reads the elements
+    assert plan.cel_has_args == {"note"}
+    assert plan.cel_args == frozenset()  # every expression was flattened: no args map at all
     by_id = {c.id: c.expression for c in plan.constraints}
     assert by_id["ids.big"].value_args == ()
     assert by_id["ids.big"].args == ("ids",)  # still what the rule saw, for the audit

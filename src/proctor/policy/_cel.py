@@ -27,7 +27,9 @@ _WHOLE_ARGS = re.compile(r"\bargs\b(?!\s*[.\[])")
 _SIZE_FN = re.compile(r"(?<![.\w])size\s*\(\s*args\s*\.\s*([A-Za-z_]\w*)\s*\)")
 _SIZE_METHOD = re.compile(r"\bargs\s*\.\s*([A-Za-z_]\w*)\s*\.\s*size\s*\(\s*\)")
 _PLACEHOLDER = re.compile(r"__S(\d+)__")
-SIZES = "arg_sizes"  # internal: the sizes of arguments that expressions only measure
+_HAS = re.compile(r"(?<![.\w])has\s*\(\s*args\s*\.\s*([A-Za-z_]\w*)\s*\)")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_FLAT_PREFIXES = ("_arg_", "_has_", "_size_")
 _MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
 
@@ -43,7 +45,9 @@ class Expression:
     variables: frozenset[str] = frozenset()  # context variables it reads (args, env, ...)
     whole_args: bool = False  # it uses `args` other than by field (size(args), macros over args)
     value_args: tuple[str, ...] = ()  # arguments whose values CEL needs (not only their size)
-    size_args: tuple[str, ...] = ()  # arguments it only measures: CEL gets arg_sizes.X instead
+    size_args: tuple[str, ...] = ()  # flat: lists and maps it only measures (``_size_x``)
+    has_args: tuple[str, ...] = ()  # flat: arguments it tests with has() (``_has_x``)
+    flat: bool = False  # rewritten over top-level ``_arg_x`` variables; else it reads ``args``
 
 
 def _unquote(literal: str) -> str:
@@ -95,37 +99,81 @@ def compile_expression(
         )
     whole_args = _WHOLE_ARGS.search(masked) is not None
     variables = frozenset(program.variables()) & CONTEXT_VARIABLES
-    value_args: list[str] = used
-    size_args: list[str] = []
-    if not whole_args and (_SIZE_FN.search(masked) or _SIZE_METHOD.search(masked)):
-        # Converting a 500-id list into CEL costs far more than the rule that only counts it:
-        # size(args.x) of a list or map becomes arg_sizes.x, computed with len(). Strings are
-        # left to CEL, whose size() this library computes in UTF-8 bytes.
-        def sized(m: re.Match[str]) -> str:
-            if m.group(1) not in measurable:
-                return m.group(0)
-            size_args.append(m.group(1))
-            return f"{SIZES}.{m.group(1)}"
-
-        rewritten = _SIZE_METHOD.sub(sized, _SIZE_FN.sub(sized, masked))
+    flat = None if whole_args or _reserved(bound) else _flatten(masked, literals, measurable)
+    if flat is not None:
+        text, value_args, has_args, size_args = flat
         try:
-            fast = cel.compile(_PLACEHOLDER.sub(lambda m: raw[int(m.group(1))], rewritten))
+            fast = cel.compile(_PLACEHOLDER.sub(lambda m: raw[int(m.group(1))], text))
         except (ValueError, RuntimeError):  # keep the original program
-            size_args = []
+            flat = None
         else:
-            program = fast
-            value_args = [m.group(1) for m in _FIELD.finditer(rewritten)]
-            value_args += [literals[int(m.group(1))] for m in _INDEX.finditer(rewritten)]
-            if size_args:  # (nothing measurable: the rewrite is the original expression)
-                variables = (variables - {"args"}) | {SIZES}
-                if value_args:
-                    variables |= {"args"}
+            return Expression(
+                source,
+                fast,
+                tuple(dict.fromkeys(used)),
+                variables - {"args"},
+                False,
+                value_args,
+                size_args,
+                has_args,
+                flat=True,
+            )
     return Expression(
-        source,
-        program,
-        tuple(dict.fromkeys(used)),
-        variables,
-        whole_args,
+        source, program, tuple(dict.fromkeys(used)), variables, whole_args, tuple(used)
+    )
+
+
+def _reserved(bound: set[str]) -> bool:
+    """A macro variable that could collide with a flattened argument's name."""
+    return any(b.startswith(_FLAT_PREFIXES) for b in bound)
+
+
+def _flatten(
+    masked: str, literals: list[str], measurable: Collection[str]
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+    """Rewrite ``args.x`` as the top-level variable ``_arg_x``, ``has(args.x)`` as ``_has_x``
+    and ``size(args.x)`` of a list or map as ``_size_x``, computed in Python.
+
+    Handing CEL a map of arguments costs about twice as much as handing it the same values as
+    top-level variables, and converting a 500-id list costs far more than the rule that only
+    counts it. The rewritten expression gives the same result for every input (an absent
+    argument is an undefined variable instead of a missing key: both are errors, absorbed alike
+    by ``&&`` and ``||``); a differential test checks this against the original. Strings keep
+    CEL's own size(), which this library computes in UTF-8 bytes. None: cannot flatten.
+    """
+    value_args: list[str] = []
+    has_args: list[str] = []
+    size_args: list[str] = []
+
+    def has(m: re.Match[str]) -> str:
+        has_args.append(m.group(1))
+        return f"_has_{m.group(1)}"
+
+    def sized(m: re.Match[str]) -> str:
+        if m.group(1) not in measurable:
+            return m.group(0)
+        size_args.append(m.group(1))
+        return f"_size_{m.group(1)}"
+
+    def field(m: re.Match[str]) -> str:
+        value_args.append(m.group(1))
+        return f"_arg_{m.group(1)}"
+
+    def index(m: re.Match[str]) -> str:
+        name = literals[int(m.group(1))]
+        value_args.append(name)
+        return f"_arg_{name}"
+
+    if any(not _IDENT.fullmatch(literals[int(m.group(1))]) for m in _INDEX.finditer(masked)):
+        return None
+    text = _HAS.sub(has, masked)
+    text = _SIZE_METHOD.sub(sized, _SIZE_FN.sub(sized, text))
+    text = _INDEX.sub(index, _FIELD.sub(field, text))
+    if re.search(r"\bargs\b", text):
+        return None
+    return (
+        text,
         tuple(dict.fromkeys(value_args)),
+        tuple(dict.fromkeys(has_args)),
         tuple(dict.fromkeys(size_args)),
     )

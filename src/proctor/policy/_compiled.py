@@ -118,7 +118,10 @@ class ToolPlan:
     cel_variables: frozenset[str] = frozenset()
     cel_args: frozenset[str] | None = frozenset()  # None: some expression needs all of args
     all_rate_rules: tuple[RateRule, ...] = ()  # rate_rules, then the policy-wide rules
-    cel_size_args: frozenset[str] = frozenset()  # arguments CEL only measures (arg_sizes.X)
+    # flattened expressions read arguments as top-level variables (see _cel._flatten):
+    cel_flat_args: frozenset[str] = frozenset()  # _arg_x
+    cel_has_args: frozenset[str] = frozenset()  # _has_x
+    cel_size_args: frozenset[str] = frozenset()  # _size_x
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +197,14 @@ def compile_tool_plan(
         cel_args=(
             None
             if any(c.expression.whole_args for c in constraints)
-            else frozenset(a for c in constraints for a in c.expression.value_args)
+            else frozenset(
+                a for c in constraints if not c.expression.flat for a in c.expression.value_args
+            )
         ),
+        cel_flat_args=frozenset(
+            a for c in constraints if c.expression.flat for a in c.expression.value_args
+        ),
+        cel_has_args=frozenset(a for c in constraints for a in c.expression.has_args),
         cel_size_args=frozenset(a for c in constraints for a in c.expression.size_args),
     )
 

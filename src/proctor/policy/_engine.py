@@ -25,7 +25,6 @@ from proctor.model import (
     StepStatus,
     Verdict,
 )
-from proctor.policy._cel import SIZES
 from proctor.policy._compiled import CompiledConstraint, CompiledPolicy, ToolPlan
 
 
@@ -203,16 +202,18 @@ def _cel_variables(
         if name == "args":
             wanted = plan.cel_args
             out["args"] = args if wanted is None else {k: args[k] for k in wanted if k in args}
-        elif name == SIZES:
-            out[SIZES] = {
-                k: len(v)
-                for k in plan.cel_size_args
-                if isinstance(v := args.get(k), list | dict | tuple)
-            }
         elif name == "env":
             out["env"] = req.environment.value
         else:
             out[name] = getattr(req, name)  # agent, tool, principal, tenant
+    for k in plan.cel_flat_args:  # absent: an undefined variable, an error like a missing key
+        if k in args:
+            out[f"_arg_{k}"] = args[k]
+    for k in plan.cel_has_args:
+        out[f"_has_{k}"] = k in args
+    for k in plan.cel_size_args:
+        if isinstance(v := args.get(k), list | dict | tuple):
+            out[f"_size_{k}"] = len(v)
     return out
 
 
