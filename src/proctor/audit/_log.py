@@ -376,15 +376,20 @@ class AuditLog:
         return None if row is None else _record(row)
 
     def checkpoints(self) -> list[Checkpoint]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    audit_checkpoints.c.seq,
-                    audit_checkpoints.c.head_hash,
-                    audit_checkpoints.c.ts,
-                    audit_checkpoints.c.key_id,
-                    audit_checkpoints.c.public_key,
-                    audit_checkpoints.c.signature,
-                ).order_by(audit_checkpoints.c.seq)
-            ).all()
-        return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return read_checkpoints(self.engine)
+
+
+def read_checkpoints(engine: Engine) -> list[Checkpoint]:
+    """Every signed checkpoint, in sequence order."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                audit_checkpoints.c.seq,
+                audit_checkpoints.c.head_hash,
+                audit_checkpoints.c.ts,
+                audit_checkpoints.c.key_id,
+                audit_checkpoints.c.public_key,
+                audit_checkpoints.c.signature,
+            ).order_by(audit_checkpoints.c.seq)
+        ).all()
+    return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]

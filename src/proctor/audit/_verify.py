@@ -22,10 +22,9 @@ from sqlalchemy.engine import Connection
 
 from proctor.audit._canonical import record_hash
 from proctor.audit._keys import key_id, parse_public_key, verify_signature
-from proctor.audit._log import Checkpoint
+from proctor.audit._log import Checkpoint, read_checkpoints
 from proctor.store import (
     GENESIS_HASH,
-    audit_checkpoints,
     audit_head,
     audit_records,
     create_store_engine,
@@ -256,18 +255,7 @@ def _scan_range(
 
 
 def _checkpoints(engine: Engine) -> list[Checkpoint]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                audit_checkpoints.c.seq,
-                audit_checkpoints.c.head_hash,
-                audit_checkpoints.c.ts,
-                audit_checkpoints.c.key_id,
-                audit_checkpoints.c.public_key,
-                audit_checkpoints.c.signature,
-            ).order_by(audit_checkpoints.c.seq)
-        ).all()
-    return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return read_checkpoints(engine)
 
 
 def _check_signatures(
