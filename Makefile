@@ -25,8 +25,8 @@ demo: $(VENV)/.core
 	$(BIN)/proctor demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples training
+	$(BIN)/ruff format --check src tests benchmarks examples training
 	$(BIN)/mypy --strict src
 
 test: lint
