@@ -251,24 +251,14 @@ class Gate:
         """Decide ``tool(args)`` and, if allowed, execute it. Never raises for a refused call."""
         call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
         impl = self._tools.get(tool)
-        if impl is None:
-            decision = await self.adecide(session, call)
-            if decision.verdict is not Verdict.DENY:
-                decision = _with_step(
-                    decision,
-                    StepResult.ok(
-                        Step.RESOLVE,
-                        [
-                            RuleHit(
-                                "resolve.unregistered",
-                                Verdict.DENY,
-                                f"tool {tool!r} has no registered implementation in this gate",
-                            )
-                        ],
-                    ),
-                )
-        else:
-            decision = await self.adecide(session, call)
+        decision = await self.adecide(session, call)
+        if impl is None and decision.verdict is not Verdict.DENY:
+            unregistered = RuleHit(
+                "resolve.unregistered",
+                Verdict.DENY,
+                f"tool {tool!r} has no registered implementation in this gate",
+            )
+            decision = _with_step(decision, StepResult.ok(Step.RESOLVE, [unregistered]))
         took_slot = False
         if decision.verdict is Verdict.ALLOW:
             decision = self._take_rate_slot(session, call, decision)

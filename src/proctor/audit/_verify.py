@@ -254,10 +254,6 @@ def _scan_range(
         engine.dispose()
 
 
-def _checkpoints(engine: Engine) -> list[Checkpoint]:
-    return read_checkpoints(engine)
-
-
 def _check_signatures(
     cps: list[Checkpoint], trusted: Sequence[Ed25519PublicKey] | None
 ) -> list[Problem]:
@@ -303,7 +299,7 @@ def verify(
     stored with them (proves integrity against accidents, not against an attacker who can write
     the database; the report says so with ``keys_trusted=False``). ``workers`` > 1 splits a large
     chain into ranges verified by that many processes, then checks the seams between them."""
-    cps = _checkpoints(engine)  # read before the records: every checkpoint is then covered
+    cps = read_checkpoints(engine)  # read before the records: every checkpoint is then covered
     problems = _check_signatures(cps, trusted_keys)
     signed = {cp.seq: cp for cp in cps}
     with engine.connect() as conn:
