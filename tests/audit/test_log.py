@@ -101,13 +101,14 @@ def test_a_batch_is_all_or_nothing(sqlite_url, make_log):
     assert [r.seq for r in log.records()] == [1, 2, 3]
 
 
-def test_a_read_only_log_cannot_sign(sqlite_url, make_log):
+def test_a_read_only_log_refuses_to_append(sqlite_url, make_log):
     writer = make_log(sqlite_url, checkpoint_every=2)
     reader = AuditLog(writer.engine, None, checkpoint_every=2)
-    reader.append(events_for(1)[0])  # not due yet
     with pytest.raises(AuditError, match="read-only"):
         reader.append(events_for(1)[0])
-    assert writer.count() == 1
+    assert writer.count() == 0
+    writer.append(events_for(1)[0])
+    assert [r.seq for r in reader.records()] == [1]
 
 
 def test_records_of_one_session_and_after_a_seq(sqlite_url, make_log):

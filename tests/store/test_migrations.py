@@ -43,7 +43,7 @@ def test_migrate_creates_the_tables_at_head_and_is_idempotent(db_url):
     assert current_revision(engine) is None
     migrate(engine)
     migrate(engine)
-    assert current_revision(engine) == head_revision() == "0001_audit_log"
+    assert current_revision(engine) == head_revision() == "0002_audit_append"
     tables = set(inspect(engine).get_table_names())
     assert {
         "proctor_audit_records",

@@ -47,6 +47,19 @@ def record_hash(
     return _sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def record_text_parts(
+    record_id: str, ts: str, kind: str, session_id: str | None, links_json: str, body_json: str
+) -> tuple[str, str]:
+    """The text ``record_hash`` hashes, split around the two values only the writer holding the
+    chain head knows: ``before + prev_hash + '","seq":' + str(seq) + after``. PostgreSQL's
+    append function joins them, so both sides hash the same bytes (a test checks)."""
+    session = "null" if session_id is None else _q(session_id)
+    before = (
+        f'{{"body":{body_json},"id":{_q(record_id)},"kind":{_q(kind)},"links":{links_json},"prev":"'
+    )
+    return before, f',"session":{session},"ts":{_q(ts)}}}'
+
+
 _JSON_TYPES: dict[type, str] = {
     str: "string",
     bool: "boolean",

@@ -6,6 +6,7 @@ digests of their canonical JSON (``mask_args``). Tool output likewise: a type an
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,28 +63,39 @@ def _leaves(value: object) -> Iterator[object]:
         yield value
 
 
+@functools.lru_cache(maxsize=4096)
+def _number_pattern(text: str) -> re.Pattern[str]:
+    """A number as a token: ``25`` in "refund 25 USD", not in "125" or "25.5"."""
+    return re.compile(rf"(?<![\w.]){re.escape(text)}(?![\w]|\.\d)")
+
+
 def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
     """A function that replaces every argument value quoted in a text (a rule's reason, an error
     message) by ``<name>``: reasons may quote what they saw, the log must not keep it."""
-    subs: list[tuple[re.Pattern[str], str]] = []
+    subs: list[tuple[str, re.Pattern[str] | None, str]] = []
     for name, value in args.items():
         for leaf in _leaves(value):
             if isinstance(leaf, bool) or leaf is None:
                 continue
             if isinstance(leaf, int | float):
                 text = repr(leaf)
-                subs.append((re.compile(rf"(?<![\w.]){re.escape(text)}(?![\w]|\.\d)"), name))
+                subs.append((text, _number_pattern(text), name))
             else:
                 text = str(leaf)
                 if len(text) >= 3:
-                    subs.append((re.compile(re.escape(text)), name))
-    subs.sort(key=lambda s: -len(s[0].pattern))  # longest first: a value inside another
+                    subs.append((text, None, name))
+    subs.sort(key=lambda s: -len(s[0]))  # longest first: a value inside another
 
     def scrub(text: str | None) -> str | None:
         if text is None:
             return None
-        for pattern, name in subs:
-            text = pattern.sub(f"<{name}>", text)
+        for value, pattern, name in subs:
+            if value in text:
+                text = (
+                    text.replace(value, f"<{name}>")
+                    if pattern is None
+                    else pattern.sub(f"<{name}>", text)
+                )
         return _text(text)
 
     return scrub

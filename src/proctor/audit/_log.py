@@ -1,32 +1,38 @@
 """The append-only, hash-chained audit log.
 
-Appending is one transaction: lock the chain head (``SELECT ... FOR UPDATE`` on PostgreSQL,
-``BEGIN IMMEDIATE`` on SQLite), number the new records after it, chain their hashes, insert
-them, sign a checkpoint if one is due, move the head, commit. Concurrent writers, in any number
-of processes, therefore queue on the head: no fork, no gap, no duplicate sequence number. A
-writer that dies mid-transaction leaves nothing behind; one that committed lost nothing.
+Appending is one transaction (see ``_writer``): lock the chain head (``BEGIN IMMEDIATE`` on
+SQLite, a row lock inside one server-side call on PostgreSQL), number the new records after it,
+chain their hashes, insert them, move the head, commit. Concurrent writers, in any number of
+processes, therefore queue on the head: no fork, no gap, no duplicate sequence number. A writer
+that dies mid-transaction leaves nothing behind; one that committed lost nothing. When the
+append finds a checkpoint due, the writer signs the head in a second, short transaction.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import PoolProxiedConnection
 
-from proctor.audit._canonical import canonical_json, record_hash
+from proctor.audit._canonical import canonical_json
 from proctor.audit._errors import AuditError
 from proctor.audit._events import Event
 from proctor.audit._keys import Signer
 from proctor.audit._settings import AuditSettings
+from proctor.audit._writer import Pending, Schedule, Written, writer_for
 from proctor.store import (
     audit_checkpoints,
     audit_head,
@@ -36,6 +42,7 @@ from proctor.store import (
 )
 from proctor.store._engine import WRITE
 
+log = logging.getLogger("proctor.audit")
 _RECENT = 100_000  # ids remembered to check links without a query
 
 
@@ -111,29 +118,55 @@ _RECORD_COLUMNS = (
 )
 
 
-_LOCK_HEAD = (
-    select(
-        audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq, audit_head.c.checkpoint_at
-    )
-    .where(audit_head.c.id == 1)
-    .with_for_update()
-)
-_INSERT_RECORDS = insert(audit_records)
-_MOVE_HEAD = (
-    update(audit_head)
-    .where(audit_head.c.id == 1)
-    .values(
-        seq=bindparam("new_seq"),
-        hash=bindparam("new_hash"),
-        checkpoint_seq=bindparam("cp_seq"),
-        checkpoint_at=bindparam("cp_at"),
-    )
-)
-
-
 def _record(row: Sequence[Any]) -> Record:
     seq, rid, ts, kind, session, links, body, prev, digest = row
     return Record(int(seq), rid, ts, kind, session, tuple(json.loads(links)), body, prev, digest)
+
+
+class _Lent:
+    """Driver connections kept out of the pool between appends: checking one out costs a round
+    trip (the liveness ping) that would double the cost of an append. An append borrows one
+    (or checks a new one out when all are busy) and gives it back; a connection that failed is
+    invalidated, never reused; a forked child never uses its parent's connections."""
+
+    def __init__(self, engine: Engine, errors: type[Exception]) -> None:
+        self._engine = engine
+        self._errors = errors
+        self._idle: list[PoolProxiedConnection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    @contextmanager
+    def borrow(self) -> Iterator[PoolProxiedConnection]:
+        conn = self._take()
+        try:
+            yield conn
+        except self._errors as exc:
+            conn.invalidate(exc)
+            raise
+        except BaseException:
+            conn.invalidate()
+            raise
+        with self._lock:
+            self._idle.append(conn)
+
+    def _take(self) -> PoolProxiedConnection:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                self._idle, self._pid = [], os.getpid()
+            if self._idle:
+                return self._idle.pop()
+        try:
+            return self._engine.raw_connection()
+        except (self._errors, SQLAlchemyError) as exc:
+            raise AuditError(f"cannot append to the audit log: {exc}") from exc
+
+    def close(self) -> None:
+        """Return the idle connections to the pool."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
 
 class AuditLog:
@@ -149,13 +182,31 @@ class AuditLog:
         checkpoint_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = engine
+        self._engine = engine
+        self._bind(engine)
         self.signer = signer
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
         self._clock = clock
         self._recent: OrderedDict[str, None] = OrderedDict()  # ids this process appended
         self._recent_lock = threading.Lock()
+
+    def _bind(self, engine: Engine) -> None:
+        self._writer = writer_for(engine.dialect.name)
+        self._driver_errors: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._lent = _Lent(engine, self._driver_errors)
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        """Move the log to another engine (the same database elsewhere, or a test's broken
+        one): connections lent by the old engine are returned first."""
+        self._lent.close()
+        self._engine = engine
+        self._bind(engine)
 
     @classmethod
     def open(
@@ -182,25 +233,68 @@ class AuditLog:
 
     def append_many(self, events: Iterable[Event]) -> list[Record]:
         """Append events in order, in one transaction: all are recorded, or none is.
-        Raises ``AuditError`` if the store refuses."""
-        prepared = [
-            (e, canonical_json(dict(e.body)), canonical_json(list(e.links))) for e in events
+        Raises ``AuditError`` if the store refuses (nothing is then recorded)."""
+        if self.signer is None:
+            raise AuditError("this audit log was opened read-only (no signing key)")
+        batch = list(events)
+        pending = [
+            Pending(
+                e.id,
+                str(e.kind),
+                e.session_id,
+                canonical_json(list(e.links)),
+                canonical_json(dict(e.body)),
+            )
+            for e in batch
         ]
-        if not prepared:
+        if not pending:
             return []
+        schedule = Schedule(self.checkpoint_every, self.checkpoint_seconds, self._clock())
+        ts = utc_now()
         try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE: True})
-                with conn.begin():
-                    records = self._append(conn, prepared)
+            self._check_links(batch)
+            written = self._write(pending, ts, schedule)
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot append to the audit log: {exc}") from exc
+        records = [
+            Record(
+                written.first_seq + i,
+                p.id,
+                ts,
+                p.kind,
+                p.session_id,
+                e.links,
+                p.body_json,
+                written.hashes[i - 1] if i else written.first_prev,
+                written.hashes[i],
+            )
+            for i, (e, p) in enumerate(zip(batch, pending, strict=True))
+        ]
         self._remember(records)
+        if written.checkpoint_due:
+            self._checkpoint_after_append()
         return records
 
-    def _check_links(self, conn: Connection, events: list[Event]) -> None:
+    def _write(self, pending: list[Pending], ts: str, schedule: Schedule) -> Written:
+        """One transaction on a driver connection; one that failed is discarded."""
+        try:
+            with self._lent.borrow() as conn:
+                return self._writer.write(conn.driver_connection, pending, ts, schedule)
+        except self._driver_errors as exc:
+            raise AuditError(f"cannot append to the audit log: {exc}") from exc
+
+    def _checkpoint_after_append(self) -> None:
+        """Sign the head once a checkpoint is due. The records are already committed: a store
+        error here is logged, not raised, and the next append finds the checkpoint still due."""
+        try:
+            self.checkpoint()
+        except AuditError as exc:
+            log.warning("audit checkpoint postponed: %s", exc)
+
+    def _check_links(self, events: list[Event]) -> None:
         """Refuse links to records that are not in the log: verification reports those as
-        tampering. Links to this batch and to records this process wrote cost no query."""
+        tampering. Links to this batch and to records this process wrote cost no query.
+        Records are never deleted, so a link checked here stays good until the write."""
         ids = {e.id for e in events}
         earlier: set[str] = set()
         for e in events:
@@ -217,11 +311,12 @@ class AuditLog:
             }
         if not unknown:
             return
-        found = set(
-            conn.execute(
-                select(audit_records.c.id).where(audit_records.c.id.in_(sorted(unknown)))
-            ).scalars()
-        )
+        with self.engine.connect() as conn:
+            found = set(
+                conn.execute(
+                    select(audit_records.c.id).where(audit_records.c.id.in_(sorted(unknown)))
+                ).scalars()
+            )
         if unknown - found:
             raise AuditError(
                 f"cannot append: links to {', '.join(sorted(unknown - found))}, "
@@ -234,57 +329,6 @@ class AuditLog:
                 self._recent[r.id] = None
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
-
-    def _append(self, conn: Connection, prepared: list[tuple[Event, str, str]]) -> list[Record]:
-        head = conn.execute(_LOCK_HEAD).one()
-        self._check_links(conn, [e for e, _, _ in prepared])
-        seq, prev = int(head.seq), str(head.hash)
-        ts = utc_now()
-        rows: list[dict[str, Any]] = []
-        records: list[Record] = []
-        for event, body, links in prepared:
-            seq += 1
-            kind = str(event.kind)
-            digest = record_hash(seq, event.id, ts, kind, event.session_id, links, body, prev)
-            rows.append(
-                {
-                    "seq": seq,
-                    "id": event.id,
-                    "ts": ts,
-                    "kind": kind,
-                    "session_id": event.session_id,
-                    "links": links,
-                    "body": body,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
-            records.append(
-                Record(
-                    seq,
-                    event.id,
-                    ts,
-                    kind,
-                    event.session_id,
-                    event.links,
-                    body,
-                    prev,
-                    digest,
-                )
-            )
-            prev = digest
-        conn.execute(_INSERT_RECORDS, rows)
-        cp_seq, cp_at = int(head.checkpoint_seq), float(head.checkpoint_at)
-        now = self._clock()
-        if cp_at == 0.0:  # the first append starts the clock
-            cp_at = now
-        if seq - cp_seq >= self.checkpoint_every or now - cp_at >= self.checkpoint_seconds:
-            self._sign(conn, seq, prev)
-            cp_seq, cp_at = seq, now
-        conn.execute(
-            _MOVE_HEAD, {"new_seq": seq, "new_hash": prev, "cp_seq": cp_seq, "cp_at": cp_at}
-        )
-        return records
 
     def _sign(self, conn: Connection, seq: int, head_hash: str) -> Checkpoint:
         if self.signer is None:
@@ -338,6 +382,7 @@ class AuditLog:
             if self.signer is not None:
                 self.checkpoint()
         finally:
+            self._lent.close()
             self.engine.dispose()
 
     # -- reading ----------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""Appending to the chain through the database driver, in as few round trips as the database
+allows: the append path is what every gated action waits for.
+
+Both writers do the same thing in one transaction: lock the chain head, number the records after
+it, chain their hashes, insert them, move the head. They differ in where it runs:
+
+- SQLite: in this process, with ``BEGIN IMMEDIATE`` (the database's write lock, taken before the
+  head is read) and prepared statements of the driver; the lock is held for microseconds.
+- PostgreSQL: in the server, as one call of the procedure ``proctor_audit_append`` (migration
+  ``0002_audit_append``). The head row is locked for the time the server takes to insert, not
+  for round trips to this process nor for the disk: the append commits without waiting for the
+  WAL flush, and the procedure then waits for the flush in a second transaction, outside the
+  lock, before it returns. The caller hears of success only once the records are durable;
+  writers waiting at once share one flush.
+
+The caller builds each record's canonical text (``record_text_parts``); the writer only adds the
+values that depend on the head: the previous hash and the sequence number.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.audit._canonical import record_hash, record_text_parts
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One record to append, encoded: ``links_json`` and ``body_json`` are canonical JSON."""
+
+    id: str
+    kind: str
+    session_id: str | None
+    links_json: str
+    body_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where the records landed: the first sequence number, the hash before it, each record's
+    hash in order, and whether a signed checkpoint is due."""
+
+    first_seq: int
+    first_prev: str
+    hashes: tuple[str, ...]
+    checkpoint_due: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When checkpoints are due: every ``every`` records or ``seconds`` after the last one;
+    ``now`` is the caller's clock."""
+
+    every: int
+    seconds: float
+    now: float
+
+
+class ChainWriter(ABC):
+    """Appends records in one transaction on a driver connection it is lent."""
+
+    @abstractmethod
+    def write(
+        self, driver: Any, records: Sequence[Pending], ts: str, schedule: Schedule
+    ) -> Written: ...
+
+
+def _due(seq: int, cp_seq: int, cp_at: float, schedule: Schedule) -> bool:
+    return seq - cp_seq >= schedule.every or schedule.now - cp_at >= schedule.seconds
+
+
+class SqliteWriter(ChainWriter):
+    _HEAD = "SELECT seq, hash, checkpoint_seq, checkpoint_at FROM proctor_audit_head WHERE id = 1"
+    _INSERT = (
+        "INSERT INTO proctor_audit_records "
+        "(seq, id, ts, kind, session_id, links, body, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    _MOVE = "UPDATE proctor_audit_head SET seq = ?, hash = ?, checkpoint_at = ? WHERE id = 1"
+
+    def write(
+        self, driver: Any, records: Sequence[Pending], ts: str, schedule: Schedule
+    ) -> Written:
+        cur = driver.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                seq, head_hash, cp_seq, cp_at = cur.execute(self._HEAD).fetchone()
+                first_prev = prev = str(head_hash)
+                rows = []
+                hashes = []
+                for r in records:
+                    seq += 1
+                    digest = record_hash(
+                        seq, r.id, ts, r.kind, r.session_id, r.links_json, r.body_json, prev
+                    )
+                    row = (seq, r.id, ts, r.kind, r.session_id, r.links_json, r.body_json)
+                    rows.append((*row, prev, digest))
+                    hashes.append(digest)
+                    prev = digest
+                cur.executemany(self._INSERT, rows)
+                cp_at = schedule.now if cp_at == 0.0 else float(cp_at)  # the first starts it
+                cur.execute(self._MOVE, (seq, prev, cp_at))
+                cur.execute("COMMIT")
+            except BaseException:
+                if driver.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+        first = seq - len(records) + 1
+        return Written(first, first_prev, tuple(hashes), _due(seq, int(cp_seq), cp_at, schedule))
+
+
+class PostgresWriter(ChainWriter):
+    _CALL = "CALL proctor_audit_append(%b, %b, %b, %b, %b)"
+
+    def write(
+        self, driver: Any, records: Sequence[Pending], ts: str, schedule: Schedule
+    ) -> Written:
+        fields: list[str | None] = []
+        for r in records:
+            b, a = record_text_parts(r.id, ts, r.kind, r.session_id, r.links_json, r.body_json)
+            fields += (r.id, r.kind, r.session_id, r.links_json, r.body_json, b, a)
+        params = (fields, ts, schedule.now, schedule.every, schedule.seconds)
+        was = driver.autocommit
+        driver.autocommit = True  # the procedure commits: it must not run inside a transaction
+        try:
+            with driver.cursor() as cur:
+                cur.execute(self._CALL, params, prepare=True, binary=True)
+                first_seq, first_prev, hashes, due = cur.fetchone()
+        finally:
+            driver.autocommit = was
+        return Written(int(first_seq), str(first_prev), tuple(hashes), bool(due))
+
+
+def writer_for(dialect: str) -> ChainWriter:
+    """The writer for a SQLAlchemy dialect name."""
+    if dialect == "sqlite":
+        return SqliteWriter()
+    if dialect == "postgresql":
+        return PostgresWriter()
+    raise ValueError(f"the audit log supports sqlite and postgresql, not {dialect!r}")

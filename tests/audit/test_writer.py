@@ -1,0 +1,119 @@
+"""The append path: the text PostgreSQL hashes is the text verification hashes, a lost
+connection fails the append and the next one reconnects, threads share one chain."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from proctor.audit import AuditError, Event, EventKind, Signer, canonical_json, record_hash, verify
+from proctor.audit._canonical import record_text_parts
+
+from .conftest import SEED, events_for
+
+# Text PostgreSQL can store: no NUL, no lone surrogate.
+pg_text = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20
+)
+
+
+@given(
+    seq=st.integers(1, 2**62),
+    rid=pg_text,
+    ts=pg_text,
+    kind=pg_text,
+    session=st.none() | pg_text,
+    links=st.lists(pg_text, max_size=3),
+    body=st.dictionaries(pg_text, pg_text, max_size=4),
+    prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_the_parts_joined_around_prev_and_seq_are_the_hashed_text(
+    seq, rid, ts, kind, session, links, body, prev
+):
+    links_json, body_json = canonical_json(links), canonical_json(body)
+    before, after = record_text_parts(rid, ts, kind, session, links_json, body_json)
+    text = before + prev + '","seq":' + str(seq) + after
+    expected = record_hash(seq, rid, ts, kind, session, links_json, body_json, prev)
+    assert hashlib.sha256(text.encode()).hexdigest() == expected
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batch=st.lists(
+        st.tuples(pg_text, pg_text, st.none() | pg_text, st.dictionaries(pg_text, pg_text)),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_whatever_the_text_postgres_chains_what_verification_recomputes(pg_url, make_log, batch):
+    log = make_log(pg_url)
+    records = log.append_many(
+        [
+            Event(kind or "k", body, session, (), f"rec_{uuid.uuid4().hex}_{rid}")
+            for i, (rid, kind, session, body) in enumerate(batch)
+        ]
+    )
+    for r in records:
+        assert r.hash == record_hash(
+            r.seq, r.id, r.ts, r.kind, r.session_id, "[]", canonical_json(r.body), r.prev_hash
+        )
+    assert [r.hash for r in log.records(after_seq=records[0].seq - 1)] == [r.hash for r in records]
+    assert verify(log.engine, [Signer.from_seed(SEED).public_key]).ok
+
+
+def test_a_lost_postgres_connection_fails_the_append_and_the_next_reconnects(pg_url, make_log):
+    log = make_log(pg_url)
+    log.append(events_for(1)[0])
+    with log._lent.borrow() as conn:  # the connection appends use
+        pid = conn.driver_connection.info.backend_pid
+    with log.engine.connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with pytest.raises(AuditError, match="cannot append to the audit log"):
+        log.append(events_for(1)[0])
+    log.append(events_for(1)[0])
+    assert [r.seq for r in log.records()] == [1, 2]
+    assert verify(log.engine, [Signer.from_seed(SEED).public_key]).ok
+
+
+def test_threads_of_one_process_append_to_one_chain(db_url, make_log):
+    log = make_log(db_url, checkpoint_every=20)
+    errors: list[BaseException] = []
+
+    def work(t: int) -> None:
+        try:
+            for n in range(40):
+                log.append(Event(EventKind.DECISION, {"t": t, "n": n}, f"ses_{t}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    records = list(log.records())
+    assert [r.seq for r in records] == list(range(1, 321))
+    for t in range(8):
+        assert [r.body["n"] for r in records if r.body["t"] == t] == list(range(40))
+    report = verify(log.engine, [Signer.from_seed(SEED).public_key])
+    assert report.ok, report.problems[:3]
+    assert report.checkpoints >= 1
+
+
+def test_short_lived_threads_do_not_exhaust_the_connection_pool(db_url, make_log):
+    log = make_log(db_url)  # the pool holds 15 connections at most
+    for n in range(40):  # as asyncio.run's executor threads do: one append, then gone
+        t = threading.Thread(target=log.append, args=(Event(EventKind.DECISION, {"n": n}),))
+        t.start()
+        t.join(timeout=30)
+        assert not t.is_alive(), f"append {n} is stuck waiting for a connection"
+    assert log.count() == 40
