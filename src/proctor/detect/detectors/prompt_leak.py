@@ -144,6 +144,7 @@ class PromptLeak(PatternDetector):
                 "cookie",
                 "seed phrase",
             ),
+            unless_before=("not ", "n't ", "never "),
         ),
         Rule(
             "fr.system_prompt",
