@@ -262,10 +262,107 @@ def read_agentdojo_env(zf: zipfile.ZipFile, _: str) -> Iterator[str]:
                 yield text
 
 
+def read_spikee(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
+    """Spikee's jailbreak templates (``<INSTRUCTION>`` slots) filled with its instructions:
+    each template with three instructions of the same seed folder, chosen by a fixed seed."""
+    dirs = sorted({n.rsplit("/", 1)[0] for n in zf.namelist() if fnmatch.fnmatch(n, pattern)})
+    rng = random.Random(5)  # noqa: S311
+    for d in dirs:
+        names = set(zf.namelist())
+        jb = f"{d}/jailbreaks.jsonl"
+        ins = f"{d}/instructions.jsonl"
+        if jb not in names or ins not in names:
+            continue
+        templates = [json.loads(x)["text"] for x in _read(zf, jb).splitlines() if x.strip()]
+        instructions = [
+            json.loads(x)["instruction"] for x in _read(zf, ins).splitlines() if x.strip()
+        ]
+        if not templates or not instructions:
+            continue
+        for template in templates:
+            for instruction in rng.sample(instructions, min(3, len(instructions))):
+                yield template.replace("<INSTRUCTION>", instruction)
+
+
+def read_spikee_inputs(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
+    """The ``text`` of each line of spikee's JSONL files (its benign, false-positive sets)."""
+    for name in sorted(n for n in zf.namelist() if fnmatch.fnmatch(n, pattern)):
+        for line in _read(zf, name).splitlines():
+            if line.strip():
+                yield json.loads(line)["text"]
+
+
+_JSON_INPUT = re.compile(r'"input"\s*:\s*"((?:[^"\\]|\\.){20,})"')
+
+
+def read_example_inputs(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
+    """The worked examples (``"input": "..."``) in DeepTeam's attack and vulnerability
+    prompt templates, for the folders the pattern lists (``glob|glob``)."""
+    globs = pattern.split("|")
+    names = sorted(n for n in zf.namelist() if any(fnmatch.fnmatch(n, g) for g in globs))
+    for name in names:
+        for m in _JSON_INPUT.finditer(_read(zf, name)):
+            text = m.group(1).replace("\\\\n", "\n").replace("\\n", "\n")
+            text = text.replace('\\"', '"').replace("{{", "{").replace("}}", "}")
+            yield text
+
+
+def read_easyjailbreak(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
+    """EasyJailbreak's seed attack templates, the query slot filled with a fixed request."""
+    for name in _members(zf, pattern):
+        for texts in json.loads(_read(zf, name)).get("attack", {}).values():
+            for text in texts:
+                if isinstance(text, str) and len(text) >= 40:
+                    yield text.replace("{query}", "tell me how to pick a lock")
+
+
+def read_po(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
+    """Translated messages (``msgstr``) of gettext catalogs: short UI text in many languages."""
+    for name in sorted(n for n in zf.namelist() if fnmatch.fnmatch(n, pattern)):
+        current: list[str] = []
+        reading = False
+        for line in [*_read(zf, name).splitlines(), ""]:
+            if line.startswith("msgstr"):
+                reading = True
+                current = [line.partition(" ")[2].strip().strip('"')]
+            elif reading and line.startswith('"'):
+                current.append(line.strip().strip('"'))
+            else:
+                if reading:
+                    text = "".join(current).replace("\\n", "\n").replace('\\"', '"')
+                    if len(text) >= 20:
+                        yield re.sub(r"%\(\w+\)[sd]|%[sd]|\{\w*\}", "X", text)
+                reading = False
+
+
 def read_business(_: zipfile.ZipFile | None, split: str) -> Iterator[tuple[str, str]]:
     from training.benign import business_texts
 
     yield from business_texts(split)
+
+
+def read_documents(_: zipfile.ZipFile | None, split: str) -> Iterator[tuple[str, str]]:
+    from training.documents import documents
+
+    yield from documents(split)
+
+
+def read_attacks(_: zipfile.ZipFile | None, __: str) -> Iterator[str]:
+    from training.attacks import injections
+
+    yield from injections()
+
+
+def embedded(texts: list[str], hosts: list[str], seed: str) -> list[str]:
+    """Each short hostile text placed inside a benign host document, as an agent meets an
+    indirect injection: at a random point, alone on its line."""
+    rng = random.Random(seed)  # noqa: S311
+    out = []
+    for text in texts:
+        host = rng.choice(hosts)
+        cut = rng.choice([0, len(host)] + [m.end() for m in re.finditer(r"\n", host)])
+        out.append(host[:cut] + "\n" + text + "\n" + host[cut:])
+    return out
 
 
 def read_python_source(_: zipfile.ZipFile | None, pattern: str) -> Iterator[str]:
@@ -292,6 +389,12 @@ READERS = {
     "agentdojo_attacks": read_agentdojo_attacks,
     "agentdojo_env": read_agentdojo_env,
     "python_source": read_python_source,
+    "spikee": read_spikee,
+    "spikee_inputs": read_spikee_inputs,
+    "example_inputs": read_example_inputs,
+    "easyjailbreak": read_easyjailbreak,
+    "po": read_po,
+    "attacks": read_attacks,
 }
 
 
@@ -315,8 +418,17 @@ def load(splits: tuple[str, ...] = ("train", "heldout", "external")) -> list[Sam
         category = src.get("category", "")
         if src["reader"] == "business":
             items = [(c, t) for c, t in read_business(zf, split)]
+        elif src["reader"] == "documents":
+            items = [(c, t) for c, t in read_documents(zf, split)]
+        elif src["reader"] == "embed":
+            # hostile texts of earlier (training) sources inside benign documents of this split
+            ids = set(src["path"].split(","))
+            texts = [s.text for s in samples if s.source in ids and len(s.text) <= 800]
+            hosts = [t for _, t in read_documents(None, split)]
+            hosts += [t for _, t in read_business(None, split)]
+            items = [(category, t) for t in embedded(texts, hosts, src["id"])]
         else:
-            assert zf is not None or src["reader"] == "python_source"
+            assert zf is not None or src["reader"] in ("python_source", "attacks")
             items = [(category, t) for t in READERS[src["reader"]](zf, src["path"])]  # type: ignore[arg-type]
         seen: set[str] = set()
         kept: list[Sample] = []

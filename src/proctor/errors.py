@@ -8,6 +8,7 @@
     ├── RegistrationError      a tool implementation does not match its policy declaration
     ├── UnknownAgentError      a session names an agent no loaded policy declares
     ├── DetectorConfigError    a detector registry's YAML names an unknown detector or option
+    ├── HostileContentError    content judged hostile was withheld from the model (quarantine)
     └── GateClosedError        the synchronous API was used inside a running event loop
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
@@ -69,3 +70,14 @@ class DetectorConfigError(ProctorError):
         self.source, self.key, self.message = source, key, message
         where = f"{source}: {key}:" if key else f"{source}:"
         super().__init__(f"{where} {message}")
+
+
+class HostileContentError(ProctorError):
+    """Untrusted content was judged hostile and the policy withholds it from the model
+    (``detectors.on_hostile: quarantine``, or ``strip`` for a tool output). The content is
+    recorded in the session; ``reasons`` say why it was judged hostile."""
+
+    def __init__(self, source: str, content_id: str, reasons: tuple[str, ...]) -> None:
+        self.source, self.content_id, self.reasons = source, content_id, reasons
+        why = "; ".join(reasons[:3]) or "judged hostile"
+        super().__init__(f"content {content_id} from {source} withheld as hostile: {why}")

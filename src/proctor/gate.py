@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
+from proctor.detect import ContentScreen, DetectorRegistry
 from proctor.errors import GateClosedError, RegistrationError
 from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
@@ -84,11 +85,14 @@ class Gate:
         clock: Callable[[], float] = time.monotonic,
         max_workers: int = 8,
         flow_store: FlowStore | None = None,
+        detectors: DetectorRegistry | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         self.approvals = approvals if approvals is not None else InMemoryApprovals()
         self.flow = FlowControl(self.policies, flow_store)  # step 4, and the ingest verb
-        self.hooks: list[GateHooks] = [self.flow, *hooks, self.approvals]
+        # the policy's `detectors:` section, at ingest and step 4 (registry: the default one)
+        self.screen = ContentScreen(self.policies, detectors)
+        self.hooks: list[GateHooks] = [self.flow, self.screen, *hooks, self.approvals]
         self.rates = RateLimiter(clock)
         self._clock = clock
         self._tools: dict[str, Tool] = {}
@@ -175,7 +179,8 @@ class Gate:
         )
         for hook in self.hooks:  # an ingest that cannot be recorded is refused (raises)
             await hook.on_ingest(session, labeled)
-        return labeled
+        # detectors: may strip hostile passages, or withhold the content (HostileContentError)
+        return await self.screen.screen(session, content, labeled)
 
     def ingest(
         self,

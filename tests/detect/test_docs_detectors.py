@@ -10,12 +10,14 @@ from proctor.detect import BUILTIN
 DOC = Path(__file__).resolve().parents[2] / "docs" / "detectors.md"
 
 
-def test_python_example_runs(capsys):
-    (code,) = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
-    exec(compile(code, str(DOC), "exec"), {})
+def test_python_examples_run(capsys):
+    scan, gate = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL)
+    exec(compile(scan, str(DOC), "exec"), {})
     out = capsys.readouterr().out
     assert "hidden.markup instructions" in out
     assert "hostile: True" in out
+    exec(compile(gate, str(DOC), "exec"), {})
+    assert capsys.readouterr().out.strip() == "HOLD ('detect.hostile_content',)"
 
 
 def test_every_detector_is_documented():

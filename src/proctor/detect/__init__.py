@@ -7,6 +7,10 @@
     verdict = registry.judge(findings)             # Judgement: hostile, score, near_miss
     session = SessionScore().observe(verdict)      # multi-turn escalation (hold, contain)
 
+In the gate, ``ContentScreen`` applies a policy's ``detectors:`` section: untrusted content is
+judged at ingest, call arguments at step 4, and hostile content holds, denies, is stripped or
+quarantined as the policy says.
+
 ``scan`` and ``check`` use the default registry. A detector that crashes yields an error
 finding and the judgement is hostile (fail closed).
 """
@@ -20,6 +24,7 @@ from proctor.detect._catalog import BUILTIN
 from proctor.detect._document import ContentKind, Document, Segment
 from proctor.detect._judge import Judgement, judge
 from proctor.detect._registry import DetectorRegistry, error_finding
+from proctor.detect._screen import ContentScreen
 from proctor.detect._session import Escalation, SessionScore
 from proctor.model import Finding, Severity
 
@@ -43,6 +48,7 @@ def check(text: str, kind: ContentKind | str = ContentKind.AUTO) -> Judgement:
 __all__ = [
     "BUILTIN",
     "ContentKind",
+    "ContentScreen",
     "Detector",
     "DetectorRegistry",
     "Document",

@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from proctor.model import Autonomy, Environment, Flag
@@ -380,6 +381,71 @@ class FlowRules(_Strict):
     )
 
 
+HostileAction = Literal["hold", "deny", "strip", "quarantine"]
+
+
+class DetectorRules(_Strict):
+    """Content detectors (docs/detectors.md): scan untrusted content as it enters the session
+    and the string arguments of every call. Off unless ``enabled``."""
+
+    enabled: bool = Field(default=False, description="Run the content detectors for this agent.")
+    on_hostile: HostileAction = Field(
+        default="hold",
+        description="When untrusted content is judged hostile: `hold` or `deny` every later call "
+        "at or above `from_autonomy` in the session; `strip` the hostile passages from the text "
+        "the model sees; `quarantine` it (withheld from the model). A tool output cannot be "
+        "stripped in place, so under `strip` a hostile tool output is withheld.",
+    )
+    arguments: Literal["allow", "hold", "deny"] = Field(
+        default="hold",
+        description="A call whose string arguments are judged hostile (`allow`: not scanned).",
+    )
+    from_autonomy: AutonomyLevel = Field(
+        default=Autonomy.DRAFT,
+        description="Calls at or above this autonomy level are held or denied after hostile "
+        "content or a session escalation; reads below it go on.",
+    )
+    threshold: float = Field(
+        default=0.7, gt=0, le=1, description="Judgement score at which content is hostile."
+    )
+    only: list[str] | None = Field(
+        default=None,
+        description="Detector ids to run (see docs/detectors.md); unset: every built-in one.",
+    )
+    hold_at: float = Field(
+        default=1.5,
+        gt=0,
+        description="Session score at which later calls are held (a hostile text adds 1, a "
+        "near miss its score; the score decays by 0.8 per text).",
+    )
+    contain_at: float = Field(
+        default=3.0,
+        gt=0,
+        description="Session score at which the agent is contained: calls above `draft` denied.",
+    )
+
+    @field_validator("only")
+    @classmethod
+    def _known_detectors(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            from proctor.detect._catalog import BUILTIN  # the registry's ids, nothing else
+
+            unknown = [v for v in value if v not in BUILTIN]
+            if unknown:
+                raise ValueError(
+                    f"unknown detector {unknown[0]!r} (known: {', '.join(sorted(BUILTIN))})"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _contain_after_hold(self) -> DetectorRules:
+        if self.contain_at < self.hold_at:
+            raise ValueError(
+                f"contain_at ({self.contain_at}) must not be below hold_at ({self.hold_at})"
+            )
+        return self
+
+
 class PolicySpec(_Strict):
     """A policy file: one agent workflow."""
 
@@ -399,4 +465,8 @@ class PolicySpec(_Strict):
     flow: FlowRules = Field(
         default_factory=FlowRules,
         description="Flow rules: provenance of arguments, the trifecta, egress allowlists.",
+    )
+    detectors: DetectorRules = Field(
+        default_factory=DetectorRules,
+        description="Content detectors: what hostile content and arguments mean for the session.",
     )

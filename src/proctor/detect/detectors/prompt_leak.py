@@ -13,6 +13,26 @@ _CREDS = (
     r"(?:api[ _-]?keys?|passwords?|passphrases?|secret keys?|private keys?|access tokens?|"
     r"auth(?:entication)? tokens?|credentials|session cookies?|ssh keys?|seed phrases?)"
 )
+_REVEAL_YOUR = (
+    r"(?:reveal|show|print|output|repeat|display|tell me|give me|leak|dump|share|disclose|"
+    r"paste|quote|enumerate|list|describe|write out|spell out|recite|expose|confirm|"
+    r"explain|provide|send me)"
+)
+_HIDDEN_SELF = (
+    r"(?:(?:system|initial|original|hidden|secret|internal|pre-?|starting|first|base|"
+    r"underlying|real|exact)\s?prompts?|prompt (?:text|instructions)|"
+    r"(?:hidden|secret|internal|real|true|underlying|core|original|initial) (?:objectives|goals|"
+    r"priorities|directives|instructions|guidelines|guardrails|rules|parameters|agenda|"
+    r"programming|configuration|settings|metrics)|(?:instructions|directives|guardrails|"
+    r"guidelines|rules) (?:you (?:were|are) given|from your (?:developers?|creators?|operators?)"
+    r"|that (?:limit|govern|control|restrict) you(?:r \w+)?)|configuration|programming)"
+)
+_HELD = (
+    r"(?:api[ _-]?keys?|passwords?|secret(?:s| keys?| tokens?)?|private keys?|access keys?|"
+    r"(?:access|auth|bearer|jwt) tokens?|jwt secrets?|credentials|ssh keys?|encryption keys?|"
+    r"master keys?|connection strings?|database (?:uri|url|password)s?|ssl certificates?|"
+    r"env(?:ironment)? var(?:iable)?s?|\.env file)"
+)
 
 
 class PromptLeak(PatternDetector):
@@ -34,9 +54,74 @@ class PromptLeak(PatternDetector):
             triggers=("prompt", "instruction", "message", "rules", "directive", "configuration"),
         ),
         Rule(
+            "en.your_prompt",
+            rf"\b{_REVEAL_YOUR}\b[^\n.?!]{{0,40}}?\b(?:your|ur)\s(?:full |entire |exact |complete "
+            rf"|whole |actual |current |own )?{_HIDDEN_SELF}\b|"
+            rf"\bwhat(?:'s| is| are| were)\b[^\n.?!]{{0,30}}?\byour\s(?:full |exact |actual )?"
+            rf"{_HIDDEN_SELF}\b|"
+            r"\b(?:first|opening|initial|last) (?:sentence|line|words?|paragraph) of (?:your|the) "
+            r"(?:system )?(?:prompt|instructions)\b",
+            "asks the model to reveal its own prompt, hidden instructions, objectives or rules",
+            0.8,
+            triggers=("your", "ur ", "first", "opening", "initial", "last"),
+        ),
+        Rule(
+            "en.hidden_rules",
+            rf"\b{_REVEAL_YOUR}\b[^\n.?!]{{0,30}}?\b(?:hidden|secret|internal|undisclosed|"
+            r"confidential) (?:\w+ )?(?:directives|guardrails|instructions|rules|prompts?|"
+            r"templates|objectives|priorities|agenda|parameters)\b|"
+            r"\b(?:what|which) (?:are |were )?(?:your|the) (?:real|true|actual|hidden|secret|"
+            r"internal|exact) (?:objectives|goals|priorities|directives|parameters|instructions)\b",
+            "asks the model to reveal hidden directives, guardrails or objectives",
+            0.75,
+            triggers=(
+                "hidden",
+                "secret",
+                "internal",
+                "undisclosed",
+                "confidential",
+                "real",
+                "true",
+                "actual",
+                "exact",
+            ),
+        ),
+        Rule(
+            "en.your_secrets",
+            rf"\b{_REVEAL_YOUR}\b[^\n.?!]{{0,40}}?\b(?:your|ur|you (?:use|store|keep|have|were "
+            rf"given))\b[^\n.?!]{{0,25}}?{_HELD}|\b{_HELD}\s(?:you|that you) "
+            r"(?:use|store|keep|have|hold|load)\b",
+            "asks the model to reveal secrets it holds (keys, tokens, passwords, connection "
+            "strings)",
+            0.75,
+            triggers=(
+                "key",
+                "password",
+                "secret",
+                "token",
+                "credential",
+                "connection string",
+                "certificate",
+                "env",
+                "database",
+            ),
+            unless_before=("not ", "n't ", "never "),
+        ),
+        Rule(
+            "en.other_conversations",
+            r"\b(?:what did|what has|repeat what|tell me what) (?:the )?(?:previous|last|other|"
+            r"earlier) (?:users?|customers?|person|conversation)\b|\brepeat your (?:last|previous) "
+            r"(?:private )?(?:reply|answer|message|response) (?:to|before)\b",
+            "asks the model to disclose another user's conversation",
+            0.75,
+            triggers=("previous", "last", "other", "earlier"),
+        ),
+        Rule(
             "en.words_above",
             r"\b(?:repeat|print|output|copy|echo) (?:all )?(?:the |of )?(?:words|text|everything|"
             r"instructions|lines) (?:above|before this|preceding|you were given)\b|"
+            r"\b(?:everything|what) you (?:see|read|have|were given) (?:above|before) (?:this|the "
+            r"(?:first|user'?s?))\b|\bline by line\b[^\n]{0,40}\babove\b|"
             r"\bwhat (?:were|are) you told (?:before|at the start|initially)\b",
             "asks the model to repeat the text that precedes the conversation",
             0.85,
@@ -59,6 +144,7 @@ class PromptLeak(PatternDetector):
                 "cookie",
                 "seed phrase",
             ),
+            unless_before=("not ", "n't ", "never "),
         ),
         Rule(
             "fr.system_prompt",

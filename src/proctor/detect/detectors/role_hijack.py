@@ -99,6 +99,26 @@ class RoleHijack(PatternDetector):
             ),
         ),
         Rule(
+            "en.evil_persona",
+            r"\b(?:role of|you(?:'re| are) (?:now )?|act as|acting as|"
+            r"play(?:ing)? (?:the role of )?|become) (?:an? |my |the )?(?:\w+ ){0,2}"
+            r"(?:evil|unhinged|amoral|malicious|rogue|"
+            r"jailbroken|unrestricted|unethical|immoral)\b",
+            "casts the model as an evil, unhinged or unrestricted persona",
+            0.75,
+            triggers=(
+                "evil",
+                "unhinged",
+                "amoral",
+                "malicious",
+                "rogue",
+                "jailbroken",
+                "unrestricted",
+                "unethical",
+                "immoral",
+            ),
+        ),
+        Rule(
             "en.no_matter_how",
             r"\bno matter how (?:dangerous|reckless|inhumane|unethical|illegal|immoral|harmful|"
             r"offensive|explicit|inappropriate)\b",
