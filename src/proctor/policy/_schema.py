@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from proctor.model import Autonomy, Environment, Flag
+from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
 
 NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
 RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
@@ -399,4 +400,14 @@ class PolicySpec(_Strict):
     flow: FlowRules = Field(
         default_factory=FlowRules,
         description="Flow rules: provenance of arguments, the trifecta, egress allowlists.",
+    )
+    data: DataPolicy | None = Field(
+        default=None,
+        description="Data access controls: classified fields, scoped reads, masking, "
+        "tokenization (see docs/data-access.md). Unset: secrets are still masked.",
+    )
+    credentials: CredentialsPolicy | None = Field(
+        default=None,
+        description="Secret references and short-lived scoped credentials per tool "
+        "(see docs/credentials.md).",
     )
