@@ -28,7 +28,11 @@ SECRET_CASES = [
     ("github_token", j("gh", "p_", ALNUM, ALNUM[:4]), "ghp_"),
     ("github_token", j("github", "_pat_", ALNUM[:22], "_", ALNUM, ALNUM[:27]), "github_pat_"),
     ("aws_key", j("AK", "IA", "QYLPMN5HZKRT2WXA"), ""),
-    ("aws_key", j("aws_secret", "_access_key = ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "EXAMPLEKEY"), ""),
+    (
+        "aws_key",
+        j("aws_secret", "_access_key = ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "EXAMPLEKEY"),
+        "",
+    ),
     ("slack_token", j("xo", "xb-", "2481736450-", ALNUM[:24]), "xox"),
     ("stripe_key", j("sk", "_live_", ALNUM[:26]), "sk_live_"),
     ("stripe_key", j("rk", "_live_", ALNUM[:26]), "rk_live_"),
@@ -36,15 +40,31 @@ SECRET_CASES = [
     ("gcp_key", j("GOC", "SPX-", ALNUM[:28]), "GOCSPX-"),
     (
         "jwt",
-        j("eyJhbGciOiJIUzI1NiJ9", ".", "eyJzdWIiOiIxMjM0NTY3ODkwIn0", ".", "dozjgNryP4J3jVmNHl0w5N"),
+        j(
+            "eyJhbGciOiJIUzI1NiJ9",
+            ".",
+            "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+            ".",
+            "dozjgNryP4J3jVmNHl0w5N",
+        ),
         "eyJ",
     ),
     (
         "private_key",
-        j("-----BEGIN ", "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA", ALNUM, "\n-----END RSA ", "PRIVATE KEY-----"),
+        j(
+            "-----BEGIN ",
+            "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA",
+            ALNUM,
+            "\n-----END RSA ",
+            "PRIVATE KEY-----",
+        ),
         "-----BEGIN ",
     ),
-    ("private_key", j("-----BEGIN ", "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk", ALNUM), "-----BEGIN "),
+    (
+        "private_key",
+        j("-----BEGIN ", "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk", ALNUM),
+        "-----BEGIN ",
+    ),
     ("credential_assignment", j("pass", "word: ", "Tr0ub4dor&3x"), ""),
     ("credential_assignment", j("Authorization: Bearer ", ALNUM), ""),
 ]
@@ -62,17 +82,21 @@ def test_secrets_are_found_masked_and_explained(scanner, detector, secret, prefi
     assert found, text
     covering = [m for m in found if m.start <= text.index(secret[-8:]) < m.end]
     (m,) = covering
-    assert m.detector == detector and m.secret
+    assert m.detector == detector
+    assert m.secret
     value = text[m.start : m.end]
     masked = m.masked(value)
-    assert value not in masked and masked.startswith(prefix or "[secret]")
-    assert m.explanation and m.finding(text).excerpt == masked
+    assert value not in masked
+    assert masked.startswith(prefix or "[secret]")
+    assert m.explanation
+    assert m.finding(text).excerpt == masked
 
 
 def test_detect_secrets_plugins_find_what_ours_do_not(scanner):
     twilio = j("SK", "0123456789abcdef0123456789abcdef")
     (m,) = scanner.scan(f"twilio key {twilio}")
-    assert m.detector == "detect_secrets" and "TwilioKeyDetector" in m.rule
+    assert m.detector == "detect_secrets"
+    assert "TwilioKeyDetector" in m.rule
 
 
 BENIGN = [
@@ -146,7 +170,10 @@ def test_pii_detection_never_touches_the_network(monkeypatch):
 
 def test_every_builtin_detector_declares_itself():
     for det in (*PII, *SECRETS):
-        assert det.id and det.description and det.kind and det.data_class
+        assert det.id
+        assert det.description
+        assert det.kind
+        assert det.data_class
         assert det.__module__.startswith("proctor.vault.detectors.")
     assert len({d.id for d in (*PII, *SECRETS)}) == len(PII) + len(SECRETS)
 

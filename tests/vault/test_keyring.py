@@ -16,7 +16,8 @@ from proctor.vault import KeyedDigest, Keyring
 def test_a_rotated_ring_keeps_every_key_and_makes_the_new_one_current():
     ring = Keyring.generate()
     rotated = ring.rotated()
-    assert set(ring.keys) < set(rotated.keys) and rotated.current not in ring.keys
+    assert set(ring.keys) < set(rotated.keys)
+    assert rotated.current not in ring.keys
     assert rotated.key(ring.current) == ring.current_key
     with pytest.raises(VaultError, match="current key"):
         rotated.without(rotated.current)
@@ -35,7 +36,8 @@ def test_a_ring_round_trips_through_its_file_readable_by_the_owner_only(tmp_path
 def test_an_inline_ring_names_its_current_key_first():
     a, b = b"\x01" * 32, b"\x02" * 32
     ring = Keyring.parse(f"new:{base64.b64encode(a).decode()}, old:{b.hex()}")
-    assert ring.current == "new" and ring.key("old") == b
+    assert ring.current == "new"
+    assert ring.key("old") == b
 
 
 @pytest.mark.parametrize(
@@ -66,7 +68,8 @@ def test_the_keyed_digest_cannot_be_recomputed_without_the_key():
     plain = mask_value(amount)["sha256"]  # what the audit log keeps today: guessable
     assert plain == hashlib.sha256(b"42.5").hexdigest()
     keyed = digest(amount)
-    assert keyed.startswith(f"hmac-sha256:{ring.current}:") and plain not in keyed
+    assert keyed.startswith(f"hmac-sha256:{ring.current}:")
+    assert plain not in keyed
     assert digest(amount) == keyed  # equal values, equal digests
     assert KeyedDigest.from_keyring(Keyring.generate())(amount) != keyed
     assert digest.mask_value(amount, "number") == {"type": "number", "hmac": keyed}
@@ -87,6 +90,7 @@ def test_the_keyed_digest_hashes_what_the_audit_digest_hashes():
 def test_the_digest_key_comes_from_the_environment():
     assert KeyedDigest.from_env({}) is None
     d = KeyedDigest.from_env({"PROCTOR_DIGEST_KEY": "ab" * 32, "PROCTOR_DIGEST_KEY_ID": "d7"})
-    assert d is not None and d("x").startswith("hmac-sha256:d7:")
+    assert d is not None
+    assert d("x").startswith("hmac-sha256:d7:")
     with pytest.raises(VaultError):
         KeyedDigest.from_env({"PROCTOR_DIGEST_KEY": "short"})

@@ -70,7 +70,8 @@ def test_a_mis_scoped_query_reaches_the_model_with_the_sessions_tenant_only(
     (owner,) = body["detail"]["owners"]  # the other tenant, as a keyed digest only
     assert owner.startswith("hmac-sha256:")
     access = [r for r in records if r.kind == EventKind.DATA_ACCESS]
-    assert access and access[0].body["drops"][0]["count"] == 2
+    assert access
+    assert access[0].body["drops"][0]["count"] == 2
     assert alerts[0].links == (access[0].id,)
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 
 from proctor.errors import VaultError
-from proctor.store import create_store_engine, migrate, vault_tokens
+from proctor.store import StoreSettings, create_store_engine, migrate, vault_tokens
 from proctor.vault import (
     TOKEN,
     DataClass,
@@ -26,7 +26,6 @@ from proctor.vault import (
     VaultSettings,
     open_vault,
 )
-from proctor.store import StoreSettings
 
 C = DataClass.CUSTOMER
 
@@ -42,7 +41,8 @@ def sql_vault(db_url):
 def test_round_trip_in_memory():
     v = Vault.ephemeral()
     tok = v.tokenize("acme", "ses_1", "email", C, "jane@example.com")
-    assert TOKEN.fullmatch(tok) and tok.startswith("tok_email_")
+    assert TOKEN.fullmatch(tok)
+    assert tok.startswith("tok_email_")
     back = v.detokenize(tok, tenant="acme", session_id="ses_1")
     assert (back.value, back.kind, back.data_class) == ("jane@example.com", "email", C)
 
@@ -100,7 +100,8 @@ def test_the_database_holds_no_value(sql_vault):
     sql_vault.tokenize("acme", "ses_1", "email", C, "needle@example.com")
     with sql_vault.store.engine.connect() as conn:
         rows = conn.execute(select(vault_tokens)).all()
-    assert rows and all(b"needle" not in bytes(r.sealed) for r in rows)
+    assert rows
+    assert all(b"needle" not in bytes(r.sealed) for r in rows)
     assert all("needle" not in str(tuple(r)) for r in rows)
 
 
@@ -129,9 +130,16 @@ def test_a_ring_without_the_rows_key_refuses():
 
 
 def test_a_batch_that_fails_stores_nothing(sql_vault):
-    with pytest.raises(RuntimeError), sql_vault.batch("acme", "ses_1") as b:
-        tok = b.tokenize("email", C, "lost@example.com")
-        raise RuntimeError("the view failed before any token left it")
+    minted: list[str] = []
+
+    def fail_midway() -> None:
+        with sql_vault.batch("acme", "ses_1") as b:
+            minted.append(b.tokenize("email", C, "lost@example.com"))
+            raise RuntimeError("the view failed before any token left it")
+
+    with pytest.raises(RuntimeError):
+        fail_midway()
+    (tok,) = minted
     assert sql_vault.store.count_by_key() == {}
     with pytest.raises(VaultError):
         Vault(sql_vault.store, sql_vault.keyring).detokenize(tok, tenant="acme", session_id="ses_1")
@@ -158,7 +166,8 @@ def test_concurrent_writers_store_each_token_once(db_url):
     for t in threads:
         t.join()
     assert errors == []
-    assert len(set(tokens)) == 20 and len(tokens) == 80
+    assert len(set(tokens)) == 20
+    assert len(tokens) == 80
     assert SqlVaultStore(engine).count_by_key() == {ring.current: 20}
     engine.dispose()
 
@@ -168,7 +177,8 @@ import sys
 from pathlib import Path
 from proctor.store import StoreSettings
 from proctor.vault import DataClass, VaultSettings, open_vault
-v = open_vault(VaultSettings(StoreSettings(database_url=sys.argv[1]), keyring_file=Path(sys.argv[2])))
+store = StoreSettings(database_url=sys.argv[1])
+v = open_vault(VaultSettings(store, keyring_file=Path(sys.argv[2])))
 print(v.tokenize("acme", "ses_1", "email", DataClass.CUSTOMER, "durable@example.com"), flush=True)
 import os
 os._exit(9)  # no clean shutdown

@@ -78,7 +78,8 @@ def test_a_classified_field_reaches_the_model_in_its_form(make_gate, cls, form):
     elif form == "tokenized":
         token = shown["value"]
         assert TOKEN.fullmatch(token)
-        assert value not in labeled.text and token in labeled.text
+        assert value not in labeled.text
+        assert token in labeled.text
         clear = gate.data.vault.detokenize(token, tenant="acme", session_id=session.id)
         assert (clear.value, str(clear.data_class)) == (value, cls)
     else:
@@ -107,7 +108,8 @@ def test_pii_in_free_text_takes_its_class_form(make_gate, cls, form):
     if form == "clear":
         assert shown == text
     else:
-        assert value not in shown and value not in labeled.text
+        assert value not in shown
+        assert value not in labeled.text
     if form == "masked":
         assert masked in shown
     if form == "tokenized":
@@ -117,7 +119,8 @@ def test_pii_in_free_text_takes_its_class_form(make_gate, cls, form):
     (read,) = spy.reports[0].reads
     assert (read.field, str(read.form)) == (f"text.{kind}", form)
     (finding,) = spy.reports[0].findings
-    assert value not in finding.excerpt and finding.explanation
+    assert value not in finding.excerpt
+    assert finding.explanation
 
 
 def test_a_secret_in_free_text_is_masked_even_without_a_data_section(make_gate):
@@ -149,7 +152,9 @@ def test_unlisted_fields_are_dropped_when_the_resource_is_an_allowlist(make_gate
     gate = make_gate(policy)
     session = gate.open_session("bot", principal="u:1", tenant="acme")
     view = gate.data.view_sync(
-        session, {"value": "x", "internal_note": "n", "nested": {"value": "y", "z": 1}}, "tool:db.read"
+        session,
+        {"value": "x", "internal_note": "n", "nested": {"value": "y", "z": 1}},
+        "tool:db.read",
     )
     assert view.content == {"value": "x", "nested": {"value": "y"}}
 
@@ -170,7 +175,8 @@ def test_dynamic_scope_keeps_only_the_tickets_customer(make_gate):
     assert single.content == {}
     unscoped = gate.open_session("support-bot", principal="ticket:T-9", tenant="acme")
     none = gate.data.view_sync(unscoped, [mine], "tool:crm.get_customer")
-    assert none.content == [] and none.report.drops[0].reason == "unscoped"
+    assert none.content == []
+    assert none.report.drops[0].reason == "unscoped"
 
 
 def test_an_output_without_the_declared_records_list_is_withheld(make_gate):
@@ -183,7 +189,8 @@ def test_an_output_without_the_declared_records_list_is_withheld(make_gate):
     session = gate.open_session("support-bot", principal="u:1", tenant="acme")
     outcome = gate.call(session, "crm.find_customers", {"query": "x"})
     assert outcome.status is OutcomeStatus.FAILED
-    assert "withheld" in outcome.error and outcome.result is None
+    assert "withheld" in outcome.error
+    assert outcome.result is None
 
 
 def test_tokens_are_stable_in_a_session_and_differ_across_sessions(make_gate):
@@ -200,7 +207,11 @@ def test_tokens_are_stable_in_a_session_and_differ_across_sessions(make_gate):
 def test_numbers_and_unlisted_strings_are_scanned(make_gate):
     gate = make_gate(SUPPORT)
     session = gate.open_session("support-bot", principal="u:1", tenant="acme")
-    rec = {**customer("acme", 1, "ann"), "backup_card": int(card(5)), "memo": f"iban GB82WEST12345698765432"}
+    rec = {
+        **customer("acme", 1, "ann"),
+        "backup_card": int(card(5)),
+        "memo": "iban GB82WEST12345698765432",
+    }
     view = gate.data.view_sync(session, {"results": [rec]}, "tool:crm.find_customers")
     shown = view.content["results"][0]
     assert shown["backup_card"].startswith("tok_card_")  # acme reads financial tokenized
@@ -212,7 +223,9 @@ def test_content_without_anything_sensitive_is_returned_as_is(make_gate):
     session = gate.open_session("support-bot", principal="u:1", tenant="acme")
     original = {"status": "ok", "items": [1, 2, 3]}
     view = gate.data.view_sync(session, original, "tool:notes.read")
-    assert view.content is original and view.report.empty and not view.changed
+    assert view.content is original
+    assert view.report.empty
+    assert not view.changed
 
 
 def test_a_data_access_without_presidio_refuses_to_start(monkeypatch):

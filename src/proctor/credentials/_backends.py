@@ -22,7 +22,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from proctor.errors import CredentialError
+from proctor.errors import CredentialError, VaultError
 from proctor.model import Environment
 from proctor.vault import Keyring
 
@@ -85,7 +85,7 @@ class EncryptedFileSecretBackend:
             nonce, ct = base64.b64decode(doc["nonce"]), base64.b64decode(doc["ciphertext"])
             clear = AESGCM(key).decrypt(nonce, ct, _AAD + str(doc["key_id"]).encode())
             data: dict[str, dict[str, str]] = json.loads(clear)
-        except (OSError, ValueError, KeyError, TypeError, InvalidTag) as exc:
+        except (OSError, ValueError, KeyError, TypeError, InvalidTag, VaultError) as exc:
             raise CredentialError(
                 f"cannot open the secrets file {self.path}: {type(exc).__name__}"
             ) from None
