@@ -3,6 +3,7 @@ secrets the gate handed to a tool (which no pattern may know)."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 
 from proctor.vault._classes import DataClass
@@ -37,11 +38,17 @@ def _known(text: str, values: Iterable[str]) -> list[Match]:
 def resolve_overlaps(matches: Iterable[Match]) -> list[Match]:
     """Non-overlapping matches in text order: secrets first, then the longer, then the surer."""
     ranked = sorted(matches, key=lambda m: (not m.secret, m.start - m.end, -m.score, m.start))
-    taken: list[Match] = []
+    starts: list[int] = []  # the taken spans, disjoint, sorted by start
+    ends: list[int] = []
+    taken: dict[int, Match] = {}
     for m in ranked:
-        if all(m.end <= t.start or m.start >= t.end for t in taken):
-            taken.append(m)
-    return sorted(taken, key=lambda m: m.start)
+        i = bisect.bisect_left(starts, m.end)  # spans starting before m ends
+        if i and ends[i - 1] > m.start:
+            continue  # the span just before overlaps m (the disjoint spans before it cannot)
+        starts.insert(i, m.start)
+        ends.insert(i, m.end)
+        taken[m.start] = m
+    return [taken[s] for s in starts]
 
 
 class TextScanner:

@@ -37,6 +37,14 @@ from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
 from detect_secrets.plugins.twilio import TwilioKeyDetector
 
 from proctor.vault._detector import Match, SecretDetector
+from proctor.vault._windows import windows
+
+# Plugins that find ``NAME_key = value`` need a credential word in the text: "key", "pwd",
+# "pw", "password", "pass", "token" or "secret". Their regexes are the slow ones (an anchor at
+# every word), so they run only when one of these words is there.
+_CREDENTIAL_WORDS = ("key", "pw", "pass", "token", "secret")
+_NEEDS_A_WORD = ("(?:key|pwd", "(?:secret[-_]")
+_WORD = re.compile("|".join(_CREDENTIAL_WORDS))
 
 PLUGINS: tuple[type[RegexBasedDetector], ...] = (
     ArtifactoryDetector,
@@ -68,35 +76,45 @@ class DetectSecretsDetector(SecretDetector):
     id = "detect_secrets"
     description = "The regex plugins of detect-secrets (22 providers), without verification."
     rules = ()
-    _table: ClassVar[tuple[tuple[str, str, re.Pattern[str]], ...]]
+    _table: ClassVar[tuple[tuple[str, str, re.Pattern[str], bool], ...]]
 
     @classmethod
-    def table(cls) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-        """(plugin class name, its secret type, one denylist regex) for every regex."""
+    def table(cls) -> tuple[tuple[str, str, re.Pattern[str], bool], ...]:
+        """(plugin class name, its secret type, one denylist regex, whether it needs a
+        credential word) for every regex."""
         if "_table" not in cls.__dict__:
             cls._table = tuple(
-                (plugin.__name__, str(plugin.secret_type), regex)
+                (
+                    plugin.__name__,
+                    str(plugin.secret_type),
+                    regex,
+                    any(marker in regex.pattern for marker in _NEEDS_A_WORD),
+                )
                 for plugin in PLUGINS
                 for regex in plugin().denylist
             )
         return cls._table
 
     def find(self, text: str) -> Iterator[Match]:
-        for name, secret_type, regex in self.table():
-            for m in regex.finditer(text):
-                span = next(
-                    (m.span(i) for i in range(1, (regex.groups or 0) + 1) if m.group(i)),
-                    m.span(),
-                )
-                if span[1] <= span[0]:
-                    continue
-                yield Match(
-                    self.id,
-                    f"detect_secrets.{name}",
-                    self.kind,
-                    self.data_class,
-                    span[0],
-                    span[1],
-                    0.9,
-                    f"detect-secrets {name} matched: {secret_type}",
-                )
+        low = text.lower()
+        hits = [m.span() for m in _WORD.finditer(low)]
+        near_words = windows(text, hits, margin=40, reach=200)  # where keyword plugins run
+        for name, secret_type, regex, needs_word in self.table():
+            for start, end in near_words if needs_word else [(0, len(text))]:
+                for m in regex.finditer(text, start, end):
+                    span = next(
+                        (m.span(i) for i in range(1, (regex.groups or 0) + 1) if m.group(i)),
+                        m.span(),
+                    )
+                    if span[1] <= span[0]:
+                        continue
+                    yield Match(
+                        self.id,
+                        f"detect_secrets.{name}",
+                        self.kind,
+                        self.data_class,
+                        span[0],
+                        span[1],
+                        0.9,
+                        f"detect-secrets {name} matched: {secret_type}",
+                    )

@@ -45,5 +45,4 @@ class PhoneDetector(PresidioDetector):
                 Pattern("phone (international)", INTERNATIONAL, 0.5),
                 Pattern("phone (north american)", NORTH_AMERICAN, 0.4),
             ],
-            context=["phone", "call", "tel", "mobile"],
         )
