@@ -153,10 +153,10 @@ def test_unlisted_fields_are_dropped_when_the_resource_is_an_allowlist(make_gate
     session = gate.open_session("bot", principal="u:1", tenant="acme")
     view = gate.data.view_sync(
         session,
-        {"value": "x", "internal_note": "n", "nested": {"value": "y", "z": 1}},
+        {"value": "x", "note": "n", "tags": ["a"], "nested": [{"value": "y", "z": 1}]},
         "tool:db.read",
     )
-    assert view.content == {"value": "x", "nested": {"value": "y"}}
+    assert view.content == {"value": "x", "nested": [{"value": "y"}]}
 
 
 def test_dynamic_scope_keeps_only_the_tickets_customer(make_gate):

@@ -65,14 +65,14 @@ class _Walk:
         self.reads[(resource, name, cls, form)] += 1
 
 
-def _classified(ctx: _Walk, res: Resource, name: str, fd: DataField, value: object) -> object:
+def _classified(ctx: _Walk, name: str, fd: DataField, value: object) -> object:
     """A classified field's value in the form the rules give it (NONE is handled by the key)."""
     cls = DataClass(fd.data_class)
     form = ctx.rules.field_form(ctx.resource or "", name, cls)
     if isinstance(value, dict):
-        return {k: _classified(ctx, res, name, fd, v) for k, v in value.items()}
+        return {k: _classified(ctx, name, fd, v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_classified(ctx, res, name, fd, v) for v in value]
+        return [_classified(ctx, name, fd, v) for v in value]
     if value is None:
         return None
     ctx.read(ctx.resource, name, cls, form)
@@ -99,8 +99,8 @@ def _walk(ctx: _Walk, node: object, where: str, res: Resource | None) -> object:
                     ctx.read(ctx.resource, key, cls, Form.NONE)
                     ctx.changed = True
                     continue
-                out[key] = _classified(ctx, res, key, fd, value)
-            elif res is not None and res.unlisted == "none" and not isinstance(value, dict | list):
+                out[key] = _classified(ctx, key, fd, value)
+            elif res is not None and res.unlisted == "none" and not _nested(value):
                 ctx.changed = True  # an allowlist of fields: this one is not on it
             else:
                 out[key] = _walk(ctx, value, path, res)
@@ -113,6 +113,14 @@ def _walk(ctx: _Walk, node: object, where: str, res: Resource | None) -> object:
             _register(ctx, items, i, items[-1], f"{where}[{i}]")
         return items
     return node
+
+
+def _nested(value: object) -> bool:
+    """True for an object, or a list holding objects or lists: walked into even when unlisted,
+    since the fields inside may be listed."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
 
 
 def _register(ctx: _Walk, parent: Any, key: Any, value: object, where: str) -> None:
