@@ -16,6 +16,7 @@ is one process's dict, the SQL stores write one transaction per ``tokenize`` (SQ
 
 from __future__ import annotations
 
+import asyncio
 import random
 import statistics
 import tempfile
@@ -161,6 +162,10 @@ def main() -> None:
     _row(
         "gate.ingest 1 KB text (view + flow labels)",
         *_time(lambda: gate.ingest(session, one_kb, "email"), 300),
+    )
+    _row(
+        "  of which flow labels alone (gate.flow.ingest)",
+        *_time(lambda: asyncio.run(gate.flow.ingest(session, one_kb, "email")), 300),
     )
     record = _record(rng)
     _row(
