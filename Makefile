@@ -14,11 +14,11 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -e '.[dev,bench,pii]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/pip install -q -e '.[bench,pii]'
 	touch $@
 
 demo: $(VENV)/.core
@@ -37,6 +37,7 @@ bench: $(VENV)/.bench
 	PYTHONHASHSEED=0 $(BIN)/proctor bench agentdojo --json benchmarks/results/agentdojo.json
 	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/python benchmarks/bench_detect.py
+	$(BIN)/python benchmarks/bench_data.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

@@ -9,7 +9,14 @@
     ├── UnknownAgentError      a session names an agent no loaded policy declares
     ├── DetectorConfigError    a detector registry's YAML names an unknown detector or option
     ├── HostileContentError    content judged hostile was withheld from the model (quarantine)
-    └── GateClosedError        the synchronous API was used inside a running event loop
+    ├── GateClosedError        the synchronous API was used inside a running event loop
+    ├── DataAccessError        data access controls are misconfigured or refused content
+    ├── VaultError             a token is unknown here, or the vault's keys cannot decrypt it
+    └── CredentialError        a scoped credential or a secret reference was refused
+        ├── CredentialExpiredError      the token's lifetime is over
+        ├── CredentialReplayedError     the token was already presented once
+        ├── CredentialScopeError        the token is for another tool, session or tenant
+        └── EnvironmentMismatchError    a credential or secret of another environment
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -81,3 +88,34 @@ class HostileContentError(ProctorError):
         self.source, self.content_id, self.reasons = source, content_id, reasons
         why = "; ".join(reasons[:3]) or "judged hostile"
         super().__init__(f"content {content_id} from {source} withheld as hostile: {why}")
+
+
+class DataAccessError(ProctorError):
+    """Data access controls are misconfigured (say, PII detection without ``proctor[pii]``), or
+    refused content they could not classify (fail closed)."""
+
+
+class VaultError(ProctorError):
+    """A token does not detokenize here (unknown, or of another tenant or session: the message
+    never says which), or the vault's keys cannot decrypt or are malformed."""
+
+
+class CredentialError(ProctorError):
+    """A scoped credential or a secret reference was refused."""
+
+
+class CredentialExpiredError(CredentialError):
+    """The credential's lifetime is over."""
+
+
+class CredentialReplayedError(CredentialError):
+    """The credential was already presented once: each is good for one call."""
+
+
+class CredentialScopeError(CredentialError):
+    """The credential was minted for another tool, session or tenant, or is not one of ours."""
+
+
+class EnvironmentMismatchError(CredentialError):
+    """A credential or secret of one environment was presented to another
+    (production refuses staging and dev, and vice versa)."""

@@ -8,6 +8,7 @@ execute → validate output, calling the hooks of ``proctor.hooks`` where later 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import logging
 import threading
@@ -19,8 +20,11 @@ from typing import Any, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
+from proctor.credentials import CallContext, CredentialBroker
+from proctor.credentials._broker import needs_secrets
+from proctor.credentials._context import bound
 from proctor.detect import ContentScreen, DetectorRegistry
-from proctor.errors import GateClosedError, RegistrationError
+from proctor.errors import CredentialError, GateClosedError, RegistrationError, VaultError
 from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
 from proctor.model import (
@@ -43,6 +47,7 @@ from proctor.tools import (
     check_against_policy,
     tool_from_function,
 )
+from proctor.vault import DataAccess, DataReport
 
 log = logging.getLogger("proctor.gate")
 P = ParamSpec("P")
@@ -86,8 +91,14 @@ class Gate:
         max_workers: int = 8,
         flow_store: FlowStore | None = None,
         detectors: DetectorRegistry | None = None,
+        data: DataAccess | None = None,
+        credentials: CredentialBroker | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
+        # data access controls run on every ingest and detokenize at execution (in-memory vault
+        # unless given); credentials: secrets and a scoped credential per call, when given
+        self.data = data if data is not None else DataAccess(self.policies)
+        self.credentials = credentials
         self.approvals = approvals if approvals is not None else InMemoryApprovals()
         self.flow = FlowControl(self.policies, flow_store)  # step 4, and the ingest verb
         # the policy's `detectors:` section, at ingest and step 4 (registry: the default one)
@@ -109,11 +120,20 @@ class Gate:
         principal: str,
         tenant: str,
         environment: Environment | str = Environment.PRODUCTION,
+        scope: Mapping[str, str] | None = None,
     ) -> Session:
-        """Open a session for ``agent``. Raises ``UnknownAgentError`` if no policy declares it."""
+        """Open a session for ``agent``. Raises ``UnknownAgentError`` if no policy declares it.
+        ``scope``: what the session is about, for dynamic data scopes (``customer``: the
+        customer the ticket belongs to); set by the application, never by the model."""
         env = Environment(environment)
         self.policies.require(agent, env)
-        return Session(agent=agent, principal=principal, tenant=tenant, environment=env)
+        return Session(
+            agent=agent,
+            principal=principal,
+            tenant=tenant,
+            environment=env,
+            scope=dict(scope or {}),
+        )
 
     def register(self, tool: Tool) -> None:
         """Register an implementation. Every policy naming the tool must agree with it."""
@@ -173,14 +193,47 @@ class Gate:
         """Label ``content`` entering the agent's context and record its provenance in the
         session. ``source``: ``user`` or ``operator`` (trusted), ``tool:NAME`` (the tool's
         declared output labels) or anything else (untrusted). Returns the text the model may
-        see, untrusted content fenced."""
-        labeled = await self.flow.ingest(
+        see, untrusted content fenced, after data access controls: records out of the
+        session's scope dropped, classified values masked, tokenized or withheld."""
+        labeled = await self._ingest(
             session, content, source, trust=trust, confidentiality=confidentiality, tenant=tenant
+        )
+        return labeled[1]
+
+    async def _ingest(
+        self,
+        session: Session,
+        content: object,
+        source: str,
+        *,
+        trust: Trust | str | None = None,
+        confidentiality: Confidentiality | str | None = None,
+        tenant: str | None = None,
+        known: tuple[str, ...] = (),
+    ) -> tuple[object, Labeled]:
+        """(what the model may see of ``content``, its label). ``known``: values that must
+        not reach the model (the secrets and credential of the call that produced it)."""
+        view = await self.data.view(session, content, source, known=known)
+        await self._on_data(session, view.report)
+        labeled = await self.flow.ingest(
+            session,
+            view.content,
+            source,
+            trust=trust,
+            confidentiality=confidentiality,
+            tenant=tenant,
         )
         for hook in self.hooks:  # an ingest that cannot be recorded is refused (raises)
             await hook.on_ingest(session, labeled)
         # detectors: may strip hostile passages, or withhold the content (HostileContentError)
-        return await self.screen.screen(session, content, labeled)
+        labeled = await self.screen.screen(session, view.content, labeled)
+        return view.content, labeled
+
+    async def _on_data(self, session: Session, report: DataReport) -> None:
+        if report.empty:
+            return
+        for hook in self.hooks:  # reads, drops and refusals are recorded first (raises)
+            await hook.on_data(session, report)
 
     def ingest(
         self,
@@ -395,6 +448,10 @@ class Gate:
                 call.id,
                 error=f"arguments do not fit {call.tool!r}: {exc}",
             )
+        prepared = await self._prepare(session, call, decision, kwargs)
+        if isinstance(prepared, Outcome):
+            return prepared
+        kwargs, ctx = prepared
         breaker = self.breaker(session, call.tool)
         if not breaker.allow():
             return Outcome(
@@ -412,12 +469,14 @@ class Gate:
             return Outcome(status, decision, call.id, result, error, duration_ms=ms)
 
         try:
-            if impl.is_async:
-                result = await asyncio.wait_for(impl.fn(**kwargs), spec.timeout_seconds)
-            else:
-                loop = asyncio.get_running_loop()
-                fut = loop.run_in_executor(self._executor, functools.partial(impl.fn, **kwargs))
-                result = await asyncio.wait_for(fut, spec.timeout_seconds)
+            with bound(ctx):  # call_context() in the tool; carried into the worker thread
+                if impl.is_async:
+                    result = await asyncio.wait_for(impl.fn(**kwargs), spec.timeout_seconds)
+                else:
+                    loop = asyncio.get_running_loop()
+                    run = functools.partial(contextvars.copy_context().run, impl.fn, **kwargs)
+                    fut = loop.run_in_executor(self._executor, run)
+                    result = await asyncio.wait_for(fut, spec.timeout_seconds)
         except TimeoutError:
             breaker.record_failure()
             return done(
@@ -427,8 +486,10 @@ class Gate:
             )
         except Exception as exc:
             breaker.record_failure()
+            said = self.data.redact(session, str(exc), known=ctx.sensitive_values)
             return done(
-                OutcomeStatus.FAILED, error=f"tool {call.tool!r} raised {type(exc).__name__}: {exc}"
+                OutcomeStatus.FAILED,
+                error=f"tool {call.tool!r} raised {type(exc).__name__}: {said}",
             )
         if impl.output is not None:
             try:
@@ -442,7 +503,8 @@ class Gate:
                 )
         breaker.record_success()
         try:  # step 7: the output enters the session as content, with the tool's labels
-            await self.aingest(session, result, f"tool:{call.tool}")
+            known = ctx.sensitive_values
+            result, _ = await self._ingest(session, result, f"tool:{call.tool}", known=known)
         except Exception as exc:
             log.exception("could not ingest the output of call %s", call.id)
             return done(
@@ -451,6 +513,35 @@ class Gate:
                 f"({type(exc).__name__}: {exc}); result withheld (fail closed)",
             )
         return done(OutcomeStatus.EXECUTED, result)
+
+    async def _prepare(
+        self, session: Session, call: ToolCall, decision: Decision, kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], CallContext] | Outcome:
+        """Inside the gate, just before the tool runs: tokens in the arguments become clear
+        values where the policy lets this tool see them; the call's secrets resolve and its
+        credential is minted. Any refusal: DENIED, the tool never runs (fail closed)."""
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+            clear = await self.data.detokenize(session, call.tool, kwargs)
+            await self._on_data(session, clear.report)
+            if clear.args is None:
+                raise VaultError("; ".join(clear.report.refused))
+            if self.credentials is not None:
+                ctx = self.credentials.prepare(session, call, pol)
+            elif needs_secrets(pol, call.tool):
+                raise CredentialError(
+                    f"the policy gives {call.tool!r} secrets, but this gate has no credential "
+                    "broker (Gate(..., credentials=CredentialBroker(...)))"
+                )
+            else:
+                ctx = CallContext(
+                    call.tool, call.id, session.id, session.tenant, session.environment
+                )
+        except Exception as exc:
+            log.warning("call %s refused at execution: %s", call.id, type(exc).__name__)
+            refused = _with_step(decision, StepResult.error(Step.EXECUTE, "execute.refused", exc))
+            return Outcome(OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {exc}")
+        return clear.args, ctx
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

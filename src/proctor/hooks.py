@@ -10,6 +10,9 @@ The gate calls every registered hook, in registration order. Failure rules:
   raises, the call is DENIED: a hold is never a silent failure.
 - ``on_ingest`` sees every piece of content that enters a session (audit); if it raises, the
   content is refused: ``ingest`` raises, and a tool's output is withheld (fail closed).
+- ``on_data`` sees what data access controls did (classified fields read and in which form,
+  out-of-scope records dropped, tokens detokenized or refused); if it raises, the content is
+  refused or the call does not run (fail closed), as for ``on_ingest``.
 - ``on_outcome`` runs after execution; its errors are logged and do not change the outcome,
   since the action already happened and cannot be undone.
 """
@@ -22,6 +25,7 @@ from proctor.model import Decision, Outcome, Session, StepResult, ToolCall
 
 if TYPE_CHECKING:
     from proctor.flow import Labeled
+    from proctor.vault import DataReport
 
 
 class GateHooks:
@@ -40,6 +44,9 @@ class GateHooks:
 
     async def on_ingest(self, session: Session, content: Labeled) -> None:
         """Content entered the session, labeled (audit)."""
+
+    async def on_data(self, session: Session, report: DataReport) -> None:
+        """Data access controls acted on content or a call's arguments (audit, alerts)."""
 
     async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         """Every outcome: executed, failed, fallback, pending or denied."""

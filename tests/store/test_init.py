@@ -21,6 +21,7 @@ def test_store_public_names():
         "is_sqlite",
         "metadata",
         "migrate",
+        "vault_tokens",
     ]
     for name in proctor.store.__all__:
         assert hasattr(proctor.store, name)

@@ -11,11 +11,14 @@ import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit._canonical import json_type, mask_args, value_digest
 from proctor.flow import Labeled
 from proctor.model import Decision, Outcome, Session, Step, ToolCall, new_id
+
+if TYPE_CHECKING:
+    from proctor.vault import DataReport
 
 MAX_TEXT = 2000
 
@@ -30,6 +33,7 @@ class EventKind(StrEnum):
     APPROVAL = "approval"
     BREAK_GLASS = "break_glass"
     ALERT = "alert"
+    DATA_ACCESS = "data.access"
 
     def __str__(self) -> str:
         return self.value
@@ -225,3 +229,42 @@ def alert(
     """A monitor alert or break-glass use, with whatever (masked) detail explains it."""
     body = {"alert": kind, "message": _text(message), "detail": dict(detail or {})}
     return Event(EventKind.ALERT, body, session_id, tuple(links))
+
+
+def data_access(session: Session, report: DataReport, links: Sequence[str] = ()) -> Event:
+    """What data access controls did: who (agent, principal, tenant) read which classified
+    fields in which form, which records were dropped as out of scope, which tokens were
+    refused, and what the detectors found, explained, with masked excerpts. Never a value."""
+    body: dict[str, Any] = {
+        "agent": session.agent,
+        "principal": session.principal,
+        "tenant": session.tenant,
+        **report.to_dict(),
+    }
+    return Event(EventKind.DATA_ACCESS, body, session.id, tuple(links))
+
+
+def data_alerts(session: Session, report: DataReport, links: Sequence[str] = ()) -> list[Event]:
+    """One alert per set of dropped records (a mis-scoped query) and per refused token."""
+    out = [
+        alert(
+            "data.out_of_scope",
+            f"{d.count} record(s) of resource {d.resource!r} dropped before the model saw them "
+            f"({d.reason}: not this session's {'tenant' if d.reason == 'tenant' else 'scope'})",
+            session_id=session.id,
+            detail={"source": report.source, **d.to_dict()},
+            links=links,
+        )
+        for d in report.drops
+    ]
+    out += [
+        alert(
+            "vault.token_refused",
+            "a tool call carried a token that does not detokenize in this session; not executed",
+            session_id=session.id,
+            detail={"source": report.source, "why": why},
+            links=links,
+        )
+        for why in report.refused
+    ]
+    return out

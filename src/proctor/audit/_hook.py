@@ -18,6 +18,7 @@ from proctor.audit._log import AuditLog, Record
 from proctor.flow import Labeled
 from proctor.hooks import GateHooks
 from proctor.model import Decision, Outcome, Session, ToolCall
+from proctor.vault import DataReport
 
 
 class AuditHook(GateHooks):
@@ -91,6 +92,16 @@ class AuditHook(GateHooks):
 
     async def on_ingest(self, session: Session, content: Labeled) -> None:
         await asyncio.to_thread(self._record_ingest, session, content)
+
+    def _record_data(self, session: Session, report: DataReport) -> None:
+        sid = self.record_session(session)
+        access = events.data_access(session, report, [sid])
+        self.log.append_many([access, *events.data_alerts(session, report, [access.id])])
+
+    async def on_data(self, session: Session, report: DataReport) -> None:
+        """Classified reads, dropped records and refused tokens: one ``data.access`` record,
+        and an ``alert`` record per drop or refusal, in one transaction."""
+        await asyncio.to_thread(self._record_data, session, report)
 
     async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
         rec = await asyncio.to_thread(self._record_decision, session, call, decision)

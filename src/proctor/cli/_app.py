@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from proctor.cli import audit, bench, demo, policy, scan
+from proctor.cli import audit, bench, demo, policy, scan, vault
 
 app = typer.Typer(
     name="proctor",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(policy.app, name="policy")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(vault.app, name="vault")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 

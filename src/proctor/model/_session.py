@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,3 +25,6 @@ class Session:
     environment: Environment
     id: str = field(default_factory=lambda: new_id("ses"))
     opened_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # What the session is about, set by the host application (never by the model): for
+    # dynamic data scopes such as the customer a ticket belongs to (``session.scope.customer``).
+    scope: Mapping[str, str] = field(default_factory=dict, hash=False)

@@ -19,6 +19,7 @@ from proctor.policy._compiled import (
     compile_tool_plan,
     session_rate_rules,
 )
+from proctor.policy._data_schema import data_problems
 from proctor.policy._schema import PolicySpec
 from proctor.policy._yaml import Located, load_located
 
@@ -103,6 +104,8 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
             plans[tool_name] = compile_tool_plan(spec, tool_name, tool, tuple(compiled))
         except Exception as exc:  # a schema Pydantic cannot build; report, do not crash
             problem(base, f"cannot build argument schema: {exc}")
+    for path, message in data_problems(spec.data, spec.credentials, set(spec.tools)):
+        problem(path, message)
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return CompiledPolicy(spec, located.file, digest, plans, session_rate_rules(spec))

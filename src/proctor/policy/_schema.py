@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from proctor.model import Autonomy, Environment, Flag
+from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
 
 NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
 RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
@@ -469,4 +470,14 @@ class PolicySpec(_Strict):
     detectors: DetectorRules = Field(
         default_factory=DetectorRules,
         description="Content detectors: what hostile content and arguments mean for the session.",
+    )
+    data: DataPolicy | None = Field(
+        default=None,
+        description="Data access controls: classified fields, scoped reads, masking, "
+        "tokenization (see docs/data-access.md). Unset: secrets are still masked.",
+    )
+    credentials: CredentialsPolicy | None = Field(
+        default=None,
+        description="Secret references and short-lived scoped credentials per tool "
+        "(see docs/credentials.md).",
     )

@@ -21,6 +21,7 @@ from proctor.store._tables import (
     audit_head,
     audit_records,
     metadata,
+    vault_tokens,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "is_sqlite",
     "metadata",
     "migrate",
+    "vault_tokens",
 ]

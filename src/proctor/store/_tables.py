@@ -3,7 +3,18 @@ two agree. Every name starts with ``proctor_`` so the store can share a database
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -48,3 +59,21 @@ audit_head = Table(
     Column("checkpoint_at", Float, nullable=False),
 )
 """One row (id 1): the chain head. Appenders lock it; verification never trusts it."""
+
+vault_tokens = Table(
+    "proctor_vault_tokens",
+    metadata,
+    Column("token", String(64), primary_key=True, autoincrement=False),
+    Column("tenant", String(128), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("data_class", String(16), nullable=False),
+    Column("key_id", String(32), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_proctor_vault_tokens_scope", "tenant", "session_id"),
+    Index("ix_proctor_vault_tokens_key_id", "key_id"),
+)
+"""Tokenization vault: one row per token. ``sealed`` is nonce || AES-256-GCM ciphertext of the
+value, with the token, tenant, session, kind and class as associated data: a row moved to
+another tenant or session no longer decrypts."""
