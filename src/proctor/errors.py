@@ -8,7 +8,13 @@
     ├── RegistrationError      a tool implementation does not match its policy declaration
     ├── UnknownAgentError      a session names an agent no loaded policy declares
     ├── DetectorConfigError    a detector registry's YAML names an unknown detector or option
-    └── GateClosedError        the synchronous API was used inside a running event loop
+    ├── GateClosedError        the synchronous API was used inside a running event loop
+    ├── ApprovalError          an approval request cannot do what was asked
+    │   ├── ApprovalNotFoundError  no request, grant or agent with that id
+    │   ├── ApprovalStateError     the request is not in the state the action needs
+    │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
+    └── AccessDeniedError      the caller's role, group or relation to the request forbids it
+        └── AuthenticationError    unknown principal, wrong key, or disabled
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -69,3 +75,30 @@ class DetectorConfigError(ProctorError):
         self.source, self.key, self.message = source, key, message
         where = f"{source}: {key}:" if key else f"{source}:"
         super().__init__(f"{where} {message}")
+
+
+class ApprovalError(ProctorError):
+    """An approval request, a break-glass override or an agent control cannot do what was
+    asked: the message names the request and the reason."""
+
+
+class ApprovalNotFoundError(ApprovalError):
+    """No approval request (or break-glass override) has the given id."""
+
+
+class ApprovalStateError(ApprovalError):
+    """The request is not in the state the action needs: already decided, expired, or not
+    approved (a denied or expired request can never execute)."""
+
+
+class ApprovalConfigError(ApprovalError):
+    """Approval settings are invalid: names the setting and what was expected."""
+
+
+class AccessDeniedError(ProctorError):
+    """The caller may not do this: wrong role, not in an approver group, the requester or the
+    agent itself, or a second vote by the same person."""
+
+
+class AuthenticationError(AccessDeniedError):
+    """The caller's identity could not be established: unknown name, wrong key, or disabled."""

@@ -11,16 +11,23 @@ def test_store_public_names():
         "StoreError",
         "StoreSettings",
         "VERSION_TABLE",
+        "agent_controls",
         "alembic_config",
+        "approval_executions",
+        "approval_requests",
+        "approval_votes",
         "audit_checkpoints",
         "audit_head",
         "audit_records",
+        "break_glass",
         "create_store_engine",
         "current_revision",
         "head_revision",
         "is_sqlite",
         "metadata",
         "migrate",
+        "oversight_events",
+        "principals",
     ]
     for name in proctor.store.__all__:
         assert hasattr(proctor.store, name)

@@ -17,10 +17,17 @@ from proctor.store._migrate import (
 from proctor.store._settings import StoreSettings
 from proctor.store._tables import (
     GENESIS_HASH,
+    agent_controls,
+    approval_executions,
+    approval_requests,
+    approval_votes,
     audit_checkpoints,
     audit_head,
     audit_records,
+    break_glass,
     metadata,
+    oversight_events,
+    principals,
 )
 
 __all__ = [
@@ -28,14 +35,21 @@ __all__ = [
     "VERSION_TABLE",
     "StoreError",
     "StoreSettings",
+    "agent_controls",
     "alembic_config",
+    "approval_executions",
+    "approval_requests",
+    "approval_votes",
     "audit_checkpoints",
     "audit_head",
     "audit_records",
+    "break_glass",
     "create_store_engine",
     "current_revision",
     "head_revision",
     "is_sqlite",
     "metadata",
     "migrate",
+    "oversight_events",
+    "principals",
 ]
