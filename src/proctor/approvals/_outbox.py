@@ -1,0 +1,132 @@
+"""The outbox: every transition is written in the same transaction as the change it records,
+then relayed to the audit log and the webhook.
+
+So a change is never committed without its record: if the process dies after the commit, the
+next ``relay`` (any process's) appends what is missing. The audit record's id is the outbox
+row's id, so relaying twice appends once (the log refuses a second record with the same id).
+Notifications are at least once; a receiver drops duplicates by ``X-Proctor-Delivery``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.engine import Connection
+
+from proctor.approvals._db import dumps, loads, reading, writing
+from proctor.approvals._notify import Notification, Notifier
+from proctor.audit import AuditError, AuditLog, Event
+from proctor.store import oversight_events as t
+
+log = logging.getLogger("proctor.approvals")
+
+PENDING, QUEUED, SENT, FAILED, NONE = "pending", "queued", "sent", "failed", "none"
+REQUEUE_AFTER = 600.0  # a notification queued this long ago by a process that died: again
+
+
+class Recorder:
+    """Writes transitions to the outbox and relays them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        audit: AuditLog | None = None,
+        notifier: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.audit = audit
+        self.notifier = notifier
+        self._clock = clock
+
+    def add(
+        self,
+        conn: Connection,
+        event: Event,
+        *,
+        approval_id: str | None = None,
+        notice: tuple[str, str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Inside the caller's transaction: record ``event`` for the audit log and, if
+        ``notice`` (event name, text, data) is given, for the webhook."""
+        conn.execute(
+            insert(t).values(
+                id=event.id,
+                kind=str(event.kind),
+                session_id=event.session_id,
+                approval_id=approval_id,
+                body=dumps(dict(event.body)),
+                notice=None if notice is None else dumps(list(notice)),
+                at=self._clock(),
+                audited=0,
+                notify=NONE if notice is None else PENDING,
+            )
+        )
+
+    def relay(self, limit: int = 1000) -> int:
+        """Append what the audit log lacks and hand pending notifications to the notifier.
+        Returns how many records were appended. Stops at the first audit failure (order is
+        kept; the rest waits for the next relay) and raises it."""
+        appended = 0
+        if self.audit is not None:
+            with reading(self.engine) as conn:
+                rows = conn.execute(
+                    select(t.c.id, t.c.kind, t.c.session_id, t.c.body)
+                    .where(t.c.audited == 0)
+                    .order_by(t.c.seq)
+                    .limit(limit)
+                ).all()
+            for row in rows:
+                _append(self.audit, Event(row.kind, loads(row.body), row.session_id, (), row.id))
+                with writing(self.engine) as conn:
+                    conn.execute(update(t).where(t.c.id == row.id).values(audited=1))
+                appended += 1
+        if self.notifier is not None:
+            self._notify(self.notifier, limit)
+        return appended
+
+    def _notify(self, notifier: Notifier, limit: int) -> None:
+        stale = self._clock() - REQUEUE_AFTER
+        with reading(self.engine) as conn:
+            rows = conn.execute(
+                select(t.c.id, t.c.notice, t.c.notify, t.c.at)
+                .where((t.c.notify == PENDING) | ((t.c.notify == QUEUED) & (t.c.at < stale)))
+                .order_by(t.c.seq)
+                .limit(limit)
+            ).all()
+        for row in rows:
+            with writing(self.engine) as conn:  # claim it: one process sends it
+                claimed = conn.execute(
+                    update(t)
+                    .where(t.c.id == row.id, t.c.notify == row.notify)
+                    .values(notify=QUEUED)
+                ).rowcount
+            if claimed != 1:
+                continue
+            event, text, data = loads(row.notice)
+            notifier.submit(Notification(row.id, event, text, data), self._delivered)
+
+    def _delivered(self, note: Notification, ok: bool) -> None:
+        with writing(self.engine) as conn:
+            conn.execute(update(t).where(t.c.id == note.id).values(notify=SENT if ok else FAILED))
+
+    def pending(self) -> tuple[int, int]:
+        """(records not yet in the audit log, notifications not yet handed over)."""
+        with reading(self.engine) as conn:
+            audit = conn.execute(select(t.c.id).where(t.c.audited == 0)).all()
+            notes = conn.execute(select(t.c.id).where(t.c.notify == PENDING)).all()
+        return len(audit), len(notes)
+
+
+def _append(audit: AuditLog, event: Event) -> None:
+    if audit.get(event.id) is not None:
+        return  # relayed before, by this or another process
+    try:
+        audit.append(event)
+    except AuditError:
+        if audit.get(event.id) is None:  # not a concurrent relay of the same event
+            raise
