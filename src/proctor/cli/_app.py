@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from proctor.cli import audit, bench, demo, policy, scan
+from proctor.cli import access, agent, approvals, audit, bench, breakglass, demo, policy, scan
 
 app = typer.Typer(
     name="proctor",
@@ -16,6 +16,10 @@ app = typer.Typer(
 app.add_typer(policy.app, name="policy")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
+app.add_typer(approvals.app, name="approvals")
+app.add_typer(breakglass.app, name="breakglass")
+app.add_typer(agent.app, name="agent")
+app.add_typer(access.app, name="access")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 
