@@ -204,8 +204,9 @@ class Gate:
 
     # -- deciding -----------------------------------------------------------------------------
 
-    async def adecide(self, session: Session, call: ToolCall) -> Decision:
-        """Steps 1 to 6: the verdict on ``call``, without executing it. Never raises."""
+    async def adecide(self, session: Session, call: ToolCall, *, flow: bool = True) -> Decision:
+        """Steps 1 to 6: the verdict on ``call``, without executing it. Never raises.
+        ``flow=False`` skips step 4 (for an approved call: see ``aexecute_approved``)."""
         try:
             pol = self.policies.require(session.agent, session.environment)
         except Exception as exc:
@@ -213,7 +214,7 @@ class Gate:
         extra: list[StepResult] = []
         for hook in self.hooks:
             try:
-                res = await hook.flow(session, call)
+                res = await hook.flow(session, call) if flow else None
             except Exception as exc:
                 res = StepResult.error(Step.FLOW, f"flow.{type(hook).__name__}", exc)
             if res is not None:
@@ -276,11 +277,14 @@ class Gate:
         self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
     ) -> Outcome:
         """Execute a held call that people approved (``proctor.approvals`` calls this once it
-        has claimed the request, exactly once). The call is decided again: ``approval``, an
-        ALLOW hit naming the approvers, lifts the holds whose rule ids are in ``covers`` and
-        nothing else; a DENY, or a hold for a reason the approvers did not see, refuses it.
-        Then the same steps as any allowed call: record, execute, outcome hooks."""
-        decision = await self.adecide(session, call)
+        has claimed the request, exactly once). The call is decided again, so that a policy
+        change, the kill switch or a full rate limit still count: ``approval``, an ALLOW hit
+        naming the approvers, lifts the holds whose rule ids are in ``covers`` and nothing
+        else; a DENY, or a hold for a reason the approvers did not see, refuses it. Flow
+        (step 4) is not judged again: the approvers reviewed where the arguments came from
+        when the agent made the call, and content that entered the session since cannot have
+        shaped it. Then the same steps as any allowed call: record, execute, outcome hooks."""
+        decision = await self.adecide(session, call, flow=False)
         if decision.verdict is Verdict.HOLD:
             new = sorted(set(decision.rule_ids) - set(covers))
             if new:

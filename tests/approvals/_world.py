@@ -4,6 +4,7 @@ principals with keys."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,7 @@ tools:
         when: args.amount > 1000.0
         verdict: deny
         reason: Refunds above 1000 are never made by an agent.
+    output: {trust: trusted}   # the payment system's receipt
   payouts.send:
     autonomy: write
     flags: [moves_money]
@@ -56,6 +58,7 @@ tools:
     args:
       account: string
       amount: number
+    output: {trust: trusted}
 """
 
 
@@ -64,10 +67,11 @@ def policy_text(on_pause: str = "hold") -> str:
 
 
 class WallClock:
-    """Wall-clock seconds that move only when the test says so."""
+    """Wall-clock seconds that move only when the test says so (from now, so that commands
+    run on the real clock agree with it)."""
 
-    def __init__(self, start: float = 1_750_000_000.0) -> None:
-        self.now = start
+    def __init__(self, start: float | None = None) -> None:
+        self.now = time.time() if start is None else start
 
     def __call__(self) -> float:
         return self.now
@@ -141,7 +145,7 @@ def make_world(
 
     @gate.tool("orders.get")
     def get_order(order_id: str) -> dict[str, object]:
-        return {"order_id": order_id, "total": 250.0, "customer": "C-1"}
+        return {"order_id": order_id, "total": 300.0, "customer": "C-1"}
 
     if people:
         add_people(world)

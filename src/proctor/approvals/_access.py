@@ -82,7 +82,7 @@ def _principal(row: Row[Any]) -> Principal:
 def _names(values: Iterable[str], what: str) -> list[str]:
     out = sorted({v.strip() for v in values if v.strip()})
     for v in out:
-        if not NAME.match(v):
+        if not NAME.fullmatch(v):
             raise ValueError(f"invalid {what} {v!r}: letters, digits and _.@+- only, 1-128")
     return out
 
@@ -184,7 +184,7 @@ class AccessRegistry:
         """A failed authentication is evidence: record it (best effort)."""
         try:
             with writing(self.engine) as conn:
-                shown = name if NAME.match(name) else repr(name[:64])
+                shown = name if NAME.fullmatch(name) else repr(name[:64])
                 self.recorder.add(
                     conn,
                     events.alert("access.refused", f"failed authentication as {shown}"),

@@ -88,7 +88,7 @@ def _reason(reason: str | None, what: str) -> str:
 
 
 def _name(value: str, what: str) -> str:
-    if not NAME.match(value):
+    if not NAME.fullmatch(value):
         raise ApprovalError(f"invalid {what} {value!r}")
     return value
 
@@ -115,6 +115,7 @@ class AgentControls:
 
     def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
         """Pause ``agent`` everywhere: its next call, in any process, holds (or denies)."""
+        by.require(Role.OPERATOR, Role.ADMIN, action="pause agents")
         return self._switch(agent, True, by, _reason(reason, "pausing an agent"))
 
     def resume(self, agent: str, *, by: Principal, reason: str | None = None) -> Pause:
@@ -177,6 +178,7 @@ class AgentControls:
     ) -> BreakGlassGrant:
         """Issue an override (admins only; a reason is mandatory; at most the cap). Raises an
         alert: an audit record of kind ``alert`` and a notification."""
+        by.require(Role.ADMIN, action="issue break-glass")  # again below, as the store has it
         _name(agent, "agent")
         scope = sorted({_name(tool.strip(), "tool") for tool in tools})
         if not scope:

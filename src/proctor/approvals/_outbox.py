@@ -10,6 +10,7 @@ Notifications are at least once; a receiver drops duplicates by ``X-Proctor-Deli
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -42,6 +43,8 @@ class Recorder:
         self.audit = audit
         self.notifier = notifier
         self._clock = clock
+        self._inflight: set[str] = set()  # handed to our notifier, not yet delivered or failed
+        self._lock = threading.Lock()
 
     def add(
         self,
@@ -93,26 +96,42 @@ class Recorder:
         stale = self._clock() - REQUEUE_AFTER
         with reading(self.engine) as conn:
             rows = conn.execute(
-                select(t.c.id, t.c.notice, t.c.notify, t.c.at)
-                .where((t.c.notify == PENDING) | ((t.c.notify == QUEUED) & (t.c.at < stale)))
+                select(t.c.id, t.c.notice, t.c.notify, t.c.queued_at)
+                .where((t.c.notify == PENDING) | ((t.c.notify == QUEUED) & (t.c.queued_at < stale)))
                 .order_by(t.c.seq)
                 .limit(limit)
             ).all()
         for row in rows:
+            with self._lock:
+                if row.id in self._inflight:  # ours, still being sent: not a dead process's
+                    continue
+            same = (
+                t.c.queued_at.is_(None)
+                if row.queued_at is None
+                else (t.c.queued_at == row.queued_at)
+            )
             with writing(self.engine) as conn:  # claim it: one process sends it
                 claimed = conn.execute(
                     update(t)
-                    .where(t.c.id == row.id, t.c.notify == row.notify)
-                    .values(notify=QUEUED)
+                    .where(t.c.id == row.id, t.c.notify == row.notify, same)
+                    .values(notify=QUEUED, queued_at=self._clock())
                 ).rowcount
             if claimed != 1:
                 continue
             event, text, data = loads(row.notice)
+            with self._lock:
+                self._inflight.add(row.id)
             notifier.submit(Notification(row.id, event, text, data), self._delivered)
 
     def _delivered(self, note: Notification, ok: bool) -> None:
-        with writing(self.engine) as conn:
-            conn.execute(update(t).where(t.c.id == note.id).values(notify=SENT if ok else FAILED))
+        try:
+            with writing(self.engine) as conn:
+                conn.execute(
+                    update(t).where(t.c.id == note.id).values(notify=SENT if ok else FAILED)
+                )
+        finally:
+            with self._lock:
+                self._inflight.discard(note.id)
 
     def pending(self) -> tuple[int, int]:
         """(records not yet in the audit log, notifications not yet handed over)."""

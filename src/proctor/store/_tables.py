@@ -167,6 +167,7 @@ oversight_events = Table(
     Column("at", Float, nullable=False),
     Column("audited", Integer, nullable=False),
     Column("notify", String(16), nullable=False),
+    Column("queued_at", Float, nullable=True),
     Index("ix_proctor_oversight_events_pending", "audited", "notify"),
 )
 """The outbox: every transition, written in its own transaction, then relayed to the audit

@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("at", sa.Float, nullable=False),
         sa.Column("audited", sa.Integer, nullable=False),
         sa.Column("notify", sa.String(16), nullable=False),
+        sa.Column("queued_at", sa.Float, nullable=True),
     )
     op.create_index(
         "ix_proctor_oversight_events_pending", "proctor_oversight_events", ["audited", "notify"]
