@@ -37,6 +37,7 @@ bench: $(VENV)/.bench
 	PYTHONHASHSEED=0 $(BIN)/proctor bench agentdojo --json benchmarks/results/agentdojo.json
 	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/python benchmarks/bench_detect.py
+	$(BIN)/python benchmarks/bench_approvals.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

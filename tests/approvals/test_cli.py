@@ -256,3 +256,21 @@ def test_reading_commands_never_create_a_database(tmp_path, monkeypatch):
     assert res.exit_code == 2
     assert "does not exist" in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_refusals_are_recorded_once_each(pending):
+    world, rid = pending
+    assert cli(world, "approvals", "approve", rid, who="carol").exit_code == 3
+    assert (
+        cli(
+            world, "agent", "pause", "refunds-bot", "--reason", "not mine to do", who="alice"
+        ).exit_code
+        == 3
+    )
+    assert cli(world, "approvals", "list", who="alice", key="pk_guess").exit_code == 3
+    alerts = [r.body for r in world.log.records() if r.kind == EventKind.ALERT]
+    refused = [(a["alert"], a["message"]) for a in alerts if a["alert"].endswith("refused")]
+    assert [a for a, _ in refused] == ["approval.refused", "access.refused", "access.refused"]
+    assert "carol" in refused[0][1]
+    assert "alice was refused" in refused[1][1]
+    assert "failed authentication as alice" in refused[2][1]

@@ -9,9 +9,11 @@ show, approve, deny; pause and resume; break-glass; and, for the agent, a ``Tick
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from proctor.gate import Gate
 
 KILL_SWITCH = "killswitch.paused"
+T = TypeVar("T")
 
 
 class ApprovalQueue(GateHooks):
@@ -75,6 +78,10 @@ class ApprovalQueue(GateHooks):
             max_break_glass_minutes=max_break_glass_minutes,
         )
         self.memory = SessionMemory(clock=clock)
+        # store calls from the gate's coroutines run here: a pool that outlives each event loop
+        # (asyncio.to_thread's default executor is created and torn down with every
+        # asyncio.run, which the synchronous gate API does per call)
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="proctor-approvals")
         self.gate: Gate | None = None
         self._worker: ApprovalWorker | None = None
         self._clock = clock
@@ -102,6 +109,11 @@ class ApprovalQueue(GateHooks):
             clock=clock,
             max_break_glass_minutes=max_break_glass_minutes,
         )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run the blocking store call ``fn(*args)`` off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
 
     # -- the gate's hooks -------------------------------------------------------------------
 
@@ -141,12 +153,12 @@ class ApprovalQueue(GateHooks):
             on_expiry=rule.on_expiry if rule is not None else "deny",
             escalate_to=pol.spec.agent.owner,
         )
-        req = await asyncio.to_thread(self.requests.create, new)
+        req = await self.run(self.requests.create, new)
         return req.id
 
     async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
         """The kill switch: one read of the agent's switch per call; an error DENIES."""
-        paused = await asyncio.to_thread(self.controls.paused, session.agent)
+        paused = await self.run(self.controls.paused, session.agent)
         if paused is None:
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
@@ -169,7 +181,7 @@ class ApprovalQueue(GateHooks):
         settings = pol.spec.controls.break_glass
         if not settings.allowed:
             return None
-        grant = await asyncio.to_thread(
+        grant = await self.run(
             self.controls.active_grant, session.agent, call.tool, settings.max_minutes
         )
         if grant is None:
@@ -194,11 +206,6 @@ class ApprovalQueue(GateHooks):
         return self.requests.find([ApprovalState.PENDING], limit=1000)
 
     def get(self, approval_id: str) -> ApprovalRequest:
-        return self.requests.get(approval_id)
-
-    def show(self, approval_id: str, *, by: Principal) -> ApprovalRequest:
-        """A request, for someone allowed to read the queue."""
-        by.require(Role.VIEWER, Role.APPROVER, Role.OPERATOR, Role.ADMIN, action="read requests")
         return self.requests.get(approval_id)
 
     def approve(
@@ -240,4 +247,5 @@ class ApprovalQueue(GateHooks):
         finally:
             if self.recorder.notifier is not None:
                 self.recorder.notifier.close()
+            self._pool.shutdown(wait=True)
             self.engine.dispose()

@@ -241,6 +241,7 @@ class ApprovalStore:
                         req = self._move(conn, req, ApprovalState.APPROVED, approvers, note, now)
         except AccessDeniedError as exc:
             self._refused(approval_id, by.name, str(exc))
+            exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it only once
             raise
         self.recorder.relay()
         if expired is not None:

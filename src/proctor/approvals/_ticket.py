@@ -65,7 +65,7 @@ class Ticket:
     async def apoll(self, *, execute: bool = True) -> Resolution:
         """Where the request stands now. If it is approved and ``execute`` is true and this
         queue's gate has the tool, execute it first (exactly once, whoever else tries)."""
-        req = await asyncio.to_thread(self.queue.requests.get, self.approval_id)
+        req = await self.queue.run(self.queue.requests.get, self.approval_id)
         worker = self.queue.worker()
         if (
             execute
@@ -75,7 +75,7 @@ class Ticket:
         ):
             if await worker.aexecute(req.id) is not None:
                 self._ingested = True  # the gate ingested the output into the session
-            req = await asyncio.to_thread(self.queue.requests.get, self.approval_id)
+            req = await self.queue.run(self.queue.requests.get, self.approval_id)
         if req.state is ApprovalState.EXECUTED and not self._ingested:
             # executed elsewhere: the output enters this session as the tool's content, so
             # that provenance keeps working for the agent's next calls

@@ -101,17 +101,17 @@ class ApprovalWorker:
         or None when there was nothing to do here (not approved, claimed by another executor,
         the agent is paused, or this gate does not have the tool)."""
         store = self.queue.requests
-        req = await asyncio.to_thread(store.get, approval_id)
+        req = await self.queue.run(store.get, approval_id)
         if req.state is not ApprovalState.APPROVED:
             return None
         if not self.can_run(req.agent, req.environment, req.tool):
             return None
-        if await asyncio.to_thread(self.queue.controls.paused, req.agent) is not None:
+        if await self.queue.run(self.queue.controls.paused, req.agent) is not None:
             log.info("not executing %s: agent %s is paused", approval_id, req.agent)
             return None
         pol = self.gate.policies.require(req.agent, req.session().environment)
         lease = pol.tools[req.tool].spec.timeout_seconds + self.grace_seconds
-        claim = await asyncio.to_thread(store.claim, approval_id, self.executor, lease)
+        claim = await self.queue.run(store.claim, approval_id, self.executor, lease)
         if claim is None:
             return None
         req = claim.request
@@ -137,7 +137,7 @@ class ApprovalWorker:
             )
         finally:
             _KEY.reset(token)
-        await asyncio.to_thread(store.finish, claim, outcome)
+        await self.queue.run(store.finish, claim, outcome)
         return outcome
 
     def execute(self, approval_id: str) -> Outcome | None:
@@ -148,13 +148,13 @@ class ApprovalWorker:
         """One recovery pass (see the module docstring). Safe to run in every process at once."""
         q = self.queue
         report = Recovery()
-        report.expired = [r.id for r in await asyncio.to_thread(q.requests.expire_due)]
-        report.failed_stale = [r.id for r in await asyncio.to_thread(q.requests.fail_stale)]
-        report.break_glass_ended = [g.id for g in await asyncio.to_thread(q.controls.record_ended)]
-        for req in await asyncio.to_thread(q.requests.runnable, limit):
+        report.expired = [r.id for r in await q.run(q.requests.expire_due)]
+        report.failed_stale = [r.id for r in await q.run(q.requests.fail_stale)]
+        report.break_glass_ended = [g.id for g in await q.run(q.controls.record_ended)]
+        for req in await q.run(q.requests.runnable, limit):
             outcome = await self.aexecute(req.id)
             (report.executed if outcome is not None else report.skipped).append(req.id)
-        await asyncio.to_thread(q.recorder.relay)
+        await q.run(q.recorder.relay)
         return report
 
     def run_once(self, limit: int = 100) -> Recovery:

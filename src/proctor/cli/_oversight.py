@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from proctor.approvals import ApprovalQueue, ApprovalSettings, Principal
-from proctor.audit import AuditError, AuditLog, AuditSettings
+from proctor.audit import AuditError, AuditLog, AuditSettings, events
 from proctor.errors import (
     AccessDeniedError,
     ApprovalError,
@@ -120,6 +120,8 @@ def acting(
         raise typer.Exit(3) from None
     except AccessDeniedError as exc:
         err.print(f"[red]refused[/] {exc}")
+        if queue is not None and not getattr(exc, "recorded", False):
+            _record_refusal(queue, as_, str(exc))
         raise typer.Exit(3) from None
     except ApprovalNotFoundError as exc:
         err.print(f"[red]error[/] {exc}")
@@ -136,6 +138,23 @@ def acting(
                 queue.close()
             except Exception as exc:  # a relay that failed is retried by the next process
                 err.print(f"[yellow]warning[/] could not relay every record yet: {exc}")
+
+
+def _record_refusal(queue: ApprovalQueue, who: str | None, why: str) -> None:
+    """A refused command is evidence: record it as an alert (best effort)."""
+    try:
+        with queue.engine.begin() as conn:
+            queue.recorder.add(
+                conn,
+                events.alert(
+                    "access.refused",
+                    f"{who or 'anonymous'} was refused: {why}",
+                    detail={"by": who, "command": " ".join(sys.argv[1:3])},
+                ),
+            )
+        queue.recorder.relay()
+    except Exception as exc:
+        err.print(f"[yellow]warning[/] could not record the refusal: {exc}")
 
 
 def require(ctx: Context) -> Principal:

@@ -137,7 +137,9 @@ class Approval(_ApproverSpec):
         "are always distinct, and never the session's principal or the agent itself.",
     )
     expires_after: Duration = Field(
-        default=86400, description="A request nobody decided in this time expires (`24 hours`)."
+        default="24 hours",
+        validate_default=True,
+        description="A request nobody decided in this time expires.",
     )
     on_expiry: OnExpiry = Field(
         default="deny",
