@@ -188,15 +188,16 @@ def test_unknown_request(world):
 
 
 def test_a_transition_is_recorded_even_if_the_audit_log_is_down_at_commit(world, monkeypatch):
-    """The outbox: the transition and its record commit together; relaying happens later."""
+    """The outbox: the transition and its record commit together; relaying happens later, and
+    a relay that fails never turns a committed change into an error."""
     _, _, req = held(world)
 
     def down(*a, **k):
         raise RuntimeError("audit store unreachable")
 
     monkeypatch.setattr(world.queue.recorder, "relay", down)
-    with pytest.raises(RuntimeError):
-        world.queue.deny(req.id, by=world.people["alice"], note="no")
+    after = world.queue.deny(req.id, by=world.people["alice"], note="no")
+    assert after.state is ApprovalState.DENIED
     assert world.queue.get(req.id).state is ApprovalState.DENIED  # committed
     assert [b["action"] for b in approval_records(world, req.id)] == ["requested"]
     monkeypatch.undo()
@@ -209,6 +210,21 @@ def test_a_transition_is_recorded_even_if_the_audit_log_is_down_at_commit(world,
     world.queue.recorder.relay()  # relaying again appends nothing twice
     assert len(approval_records(world, req.id)) == 3
     assert world.queue.recorder.pending()[0] == 0
+
+
+def test_a_held_call_is_pending_even_if_its_record_cannot_be_relayed_yet(world, monkeypatch):
+    """Never 'denied' to the agent while its request waits in the queue."""
+
+    def down(*a, **k):
+        raise RuntimeError("audit store unreachable")
+
+    monkeypatch.setattr(world.queue.recorder, "relay", down)
+    out = world.gate.call(world.session(), "payments.refund", REFUND)
+    assert out.status is OutcomeStatus.PENDING
+    assert world.queue.get(out.approval_id).state is ApprovalState.PENDING
+    monkeypatch.undo()
+    assert world.queue.recorder.relay() >= 1
+    assert [b["action"] for b in approval_records(world, out.approval_id)] == ["requested"]
 
 
 def test_a_store_that_refuses_the_request_denies_the_call(world):

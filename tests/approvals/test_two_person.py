@@ -11,7 +11,7 @@ from sqlalchemy import update
 from proctor import OutcomeStatus
 from proctor.approvals import ApprovalState, Role
 from proctor.audit import EventKind
-from proctor.errors import AccessDeniedError
+from proctor.errors import AccessDeniedError, AuthenticationError
 from proctor.store import approval_requests as t
 
 PAYOUT = {"account": "ACC-1", "amount": 10.0}
@@ -102,13 +102,20 @@ def test_a_principal_disabled_after_authenticating_cannot_vote(world):
 
 
 def test_roles_are_read_from_the_registry_not_from_the_callers_object(world):
-    """A forged Principal claiming roles it does not have gets nowhere."""
+    """A Principal built by hand is refused, whatever name and roles it claims; one that did
+    authenticate acts with the roles the registry has now."""
     from proctor.approvals import Principal
 
     req = held(world)
-    forged = Principal("vera", frozenset({Role.APPROVER}), frozenset({"finance"}))
+    for name in ("vera", "alice"):
+        forged = Principal(name, frozenset({Role.APPROVER}), frozenset({"finance"}))
+        with pytest.raises(AuthenticationError, match="not authenticated in this process"):
+            world.queue.approve(req.id, by=forged)
+    vera = world.people["vera"]
+    claims = Principal("vera", frozenset({Role.APPROVER}), frozenset({"finance"}), vera.proof)
     with pytest.raises(AccessDeniedError, match="not an approver"):
-        world.queue.approve(req.id, by=forged)
+        world.queue.approve(req.id, by=claims)
+    assert world.queue.get(req.id).votes == ()
 
 
 # -- property: whatever the sequence of votes, the rule holds ------------------------------------

@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -47,13 +47,23 @@ class Role(StrEnum):
         return self.value
 
 
+_SEAL = secrets.token_bytes(32)  # this process's: proves a Principal came from authenticate()
+
+
+def _proof(name: str) -> str:
+    return hmac.new(_SEAL, name.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated person: name, roles, and the approver groups they belong to."""
+    """An authenticated person: name, roles, and the approver groups they belong to. Only
+    ``AccessRegistry.authenticate`` makes one the store accepts: a Principal built by hand (say
+    from a user name in a web request) is refused, whatever roles it claims."""
 
     name: str
     roles: frozenset[Role]
     groups: frozenset[str]
+    proof: str = field(default="", repr=False, compare=False)
 
     def has(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -75,7 +85,10 @@ def _digest(salt: str, key: str) -> str:
 
 def _principal(row: Row[Any]) -> Principal:
     return Principal(
-        row.name, frozenset(Role(r) for r in loads(row.roles)), frozenset(loads(row.groups))
+        row.name,
+        frozenset(Role(r) for r in loads(row.roles)),
+        frozenset(loads(row.groups)),
+        _proof(row.name),
     )
 
 
@@ -149,7 +162,7 @@ class AccessRegistry:
                 conn,
                 events.alert("access.added", f"{creator} added principal {name}", detail=detail),
             )
-        self.recorder.relay()
+        self.recorder.committed()
         return key
 
     def disable(self, name: str, *, by: Principal) -> None:
@@ -163,7 +176,7 @@ class AccessRegistry:
                 conn,
                 events.alert("access.disabled", f"{by.name} disabled principal {name}"),
             )
-        self.recorder.relay()
+        self.recorder.committed()
 
     def authenticate(self, name: str, key: str) -> Principal:
         """The principal ``name`` if ``key`` is its key and it is enabled. The same error, in
@@ -189,13 +202,18 @@ class AccessRegistry:
                     conn,
                     events.alert("access.refused", f"failed authentication as {shown}"),
                 )
-            self.recorder.relay()
+            self.recorder.committed()
         except Exception:
             log.exception("cannot record a failed authentication")
 
     def current(self, conn: Connection, who: Principal) -> Principal:
         """``who`` as the registry has it now, inside the caller's transaction: a principal
         disabled or changed since it authenticated acts with what it has now."""
+        if not hmac.compare_digest(who.proof, _proof(who.name)):
+            raise AuthenticationError(
+                f"principal {who.name!r} was not authenticated in this process: "
+                "use authenticate(name, key)"
+            )
         row = conn.execute(select(t).where(t.c.name == who.name)).first()
         if row is None or row.disabled:
             raise AuthenticationError(f"principal {who.name!r} is unknown or disabled")

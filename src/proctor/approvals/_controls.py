@@ -145,7 +145,7 @@ class AgentControls:
                 events.agent_control(agent, action, by=who.name, reason=reason),
                 notice=(f"agent.{action}", text, {"agent": agent, "by": who.name}),
             )
-        self.recorder.relay()
+        self.recorder.committed()
         return Pause(agent, paused, who.name, reason, now)
 
     def status(self, agent: str) -> Pause | None:
@@ -229,7 +229,7 @@ class AgentControls:
                 events.alert("break_glass", message, detail=detail),
                 notice=("break_glass.issued", message, detail),
             )
-        self.recorder.relay()
+        self.recorder.committed()
         return grant
 
     def revoke_break_glass(self, grant_id: str, *, by: Principal) -> BreakGlassGrant:
@@ -263,7 +263,7 @@ class AgentControls:
                 ),
             )
             grant = self._grant(conn, grant_id)
-        self.recorder.relay()
+        self.recorder.committed()
         return grant
 
     def _grant(self, conn: Connection, grant_id: str, *, lock: bool = False) -> BreakGlassGrant:
@@ -340,5 +340,5 @@ class AgentControls:
                 )
                 ended.append(grant)
         if ended:
-            self.recorder.relay()
+            self.recorder.committed()
         return ended

@@ -70,6 +70,16 @@ class Recorder:
             )
         )
 
+    def committed(self) -> None:
+        """After a transition committed: relay now if possible. Never raises: the transition
+        and its record are already durable in the outbox, and failing here would tell the
+        caller that a committed change did not happen (a held call refused while its request
+        waits in the queue). What is not relayed now is relayed by the next ``relay``."""
+        try:
+            self.relay()
+        except Exception:
+            log.exception("relaying the outbox failed; the next relay retries it")
+
     def relay(self, limit: int = 1000) -> int:
         """Append what the audit log lacks and hand pending notifications to the notifier.
         Returns how many records were appended. Stops at the first audit failure (order is

@@ -192,7 +192,7 @@ class ApprovalStore:
                 f"expires {iso(req.expires_at)}."
             )
             self._event(conn, req, "requested", session.agent, None, req.state, None, detail, text)
-        self.recorder.relay()
+        self.recorder.committed()
         return req
 
     # -- deciding ----------------------------------------------------------------------------
@@ -243,7 +243,7 @@ class ApprovalStore:
             self._refused(approval_id, by.name, str(exc))
             exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it only once
             raise
-        self.recorder.relay()
+        self.recorder.committed()
         if expired is not None:
             now_what = (
                 f"it was escalated to {expired.escalate_to}, who may decide it now"
@@ -268,7 +268,7 @@ class ApprovalStore:
                         detail={"approval_id": approval_id, "by": who},
                     ),
                 )
-            self.recorder.relay()
+            self.recorder.committed()
         except Exception:  # the caller gets the AccessDeniedError either way
             log.exception("cannot record a refused vote on %s", approval_id)
 
@@ -280,7 +280,7 @@ class ApprovalStore:
             if req.state is not ApprovalState.PENDING:
                 raise ApprovalStateError(f"{approval_id} is {req.state}, not pending")
             req = self._move(conn, req, ApprovalState.CANCELLED, by, note, self._clock())
-        self.recorder.relay()
+        self.recorder.committed()
         return req
 
     # -- time --------------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class ApprovalStore:
                 if req.state is ApprovalState.PENDING and req.expires_at <= now:
                     changed.append(self._expire(conn, req, now))
         if changed:
-            self.recorder.relay()
+            self.recorder.committed()
         return changed
 
     def _expire(self, conn: Connection, req: ApprovalRequest, now: float) -> ApprovalRequest:
@@ -369,7 +369,7 @@ class ApprovalStore:
                 )
             )
             req = self._move(conn, req, ApprovalState.EXECUTING, executor, None, now, notify=False)
-        self.recorder.relay()
+        self.recorder.committed()
         return Claim(req, key, executor)
 
     def finish(self, claim: Claim, outcome: Outcome) -> ApprovalRequest:
@@ -408,7 +408,7 @@ class ApprovalStore:
                     error=outcome.error,
                     finished_at=now,
                 )
-        self.recorder.relay()
+        self.recorder.committed()
         return req
 
     def fail_stale(self) -> list[ApprovalRequest]:
@@ -449,7 +449,7 @@ class ApprovalStore:
                     )
                 )
         if failed:
-            self.recorder.relay()
+            self.recorder.committed()
         return failed
 
     # -- transitions -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 
@@ -140,6 +141,11 @@ def acting(
                 err.print(f"[yellow]warning[/] could not relay every record yet: {exc}")
 
 
+def _command() -> str:
+    ctx = click.get_current_context(silent=True)
+    return ctx.command_path if ctx is not None else ""
+
+
 def _record_refusal(queue: ApprovalQueue, who: str | None, why: str) -> None:
     """A refused command is evidence: record it as an alert (best effort)."""
     try:
@@ -149,7 +155,7 @@ def _record_refusal(queue: ApprovalQueue, who: str | None, why: str) -> None:
                 events.alert(
                     "access.refused",
                     f"{who or 'anonymous'} was refused: {why}",
-                    detail={"by": who, "command": " ".join(sys.argv[1:3])},
+                    detail={"by": who, "command": _command()},
                 ),
             )
         queue.recorder.relay()
