@@ -219,6 +219,11 @@ class AccessRegistry:
             raise AuthenticationError(f"principal {who.name!r} is unknown or disabled")
         return _principal(row)
 
+    def verify(self, who: Principal) -> Principal:
+        """``who`` as the registry has it now (see ``current``), in its own read."""
+        with reading(self.engine) as conn:
+            return self.current(conn, who)
+
     def principals(self) -> list[tuple[Principal, bool]]:
         """Every principal, and whether it is enabled."""
         with reading(self.engine) as conn:

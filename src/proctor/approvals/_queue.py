@@ -173,9 +173,11 @@ class ApprovalQueue(GateHooks):
         return StepResult.ok(Step.BOUNDARY, [hit])
 
     async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
-        """Break-glass: an override in force for this agent and tool lifts the holds, unless
-        the kill switch is one of them or the policy does not allow break-glass."""
-        if KILL_SWITCH in decision.rule_ids:
+        """Break-glass: an override in force for this agent and tool lifts the policy's holds
+        (flags, constraints, rate limits, confidence). Never the kill switch, and never a flow
+        hold: an argument that came from untrusted content may be an injection, and an
+        emergency is when one is least likely to be noticed."""
+        if any(r == KILL_SWITCH or r.startswith("flow.") for r in decision.rule_ids):
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
         settings = pol.spec.controls.break_glass
@@ -220,7 +222,7 @@ class ApprovalQueue(GateHooks):
         self, approval_id: str, *, by: Principal, note: str | None = None
     ) -> ApprovalRequest:
         """An admin withdraws a pending request."""
-        by.require(Role.ADMIN, action="cancel requests")
+        self.access.verify(by).require(Role.ADMIN, action="cancel requests")
         return self.requests.cancel(approval_id, by=by.name, note=note)
 
     def authenticate(self, name: str, key: str) -> Principal:
