@@ -69,3 +69,42 @@ def test_every_policy_file_in_the_repo_loads():
     assert files
     for f in files:
         load_policy(f)
+
+
+def _matches(line: str, pattern: str) -> bool:
+    parts = [re.escape(p) for p in re.split(r"…|\.\.\.", pattern)]
+    return re.fullmatch(".*".join(parts), line) is not None
+
+
+def test_approvals_page_example_runs_and_prints_what_the_page_shows():
+    text = (ROOT / "docs" / "approvals.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+    shown = re.search(r"prints \(ids shortened here\)\n\n```text\n(.*?)```", text, re.DOTALL)
+    assert shown
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    got, want = res.stdout.splitlines(), shown.group(1).splitlines()
+    assert len(got) == len(want), res.stdout
+    for line, pattern in zip(got, want, strict=True):
+        assert _matches(line, pattern), (line, pattern)
+
+
+def test_approvals_page_policy_loads():
+    from proctor.policy import load_policy_text
+
+    text = (ROOT / "docs" / "approvals.md").read_text()
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "version:" in b]
+    assert blocks
+    for block in blocks:
+        pol = load_policy_text(block, "docs/approvals.md")
+        rule = pol.tools["payouts.send"].approval_rule
+        assert (rule.two_person, rule.on_expiry, rule.min_confidence) == (True, "escalate", 0.8)
+        assert rule.expires_seconds == 4 * 3600

@@ -12,11 +12,17 @@
     ├── GateClosedError        the synchronous API was used inside a running event loop
     ├── DataAccessError        data access controls are misconfigured or refused content
     ├── VaultError             a token is unknown here, or the vault's keys cannot decrypt it
-    └── CredentialError        a scoped credential or a secret reference was refused
-        ├── CredentialExpiredError      the token's lifetime is over
-        ├── CredentialReplayedError     the token was already presented once
-        ├── CredentialScopeError        the token is for another tool, session or tenant
-        └── EnvironmentMismatchError    a credential or secret of another environment
+    ├── CredentialError        a scoped credential or a secret reference was refused
+    │   ├── CredentialExpiredError      the token's lifetime is over
+    │   ├── CredentialReplayedError     the token was already presented once
+    │   ├── CredentialScopeError        the token is for another tool, session or tenant
+    │   └── EnvironmentMismatchError    a credential or secret of another environment
+    ├── ApprovalError          an approval request cannot do what was asked
+    │   ├── ApprovalNotFoundError  no request, grant or agent with that id
+    │   ├── ApprovalStateError     the request is not in the state the action needs
+    │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
+    └── AccessDeniedError      the caller's role, group or relation to the request forbids it
+        └── AuthenticationError    unknown principal, wrong key, or disabled
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -119,3 +125,30 @@ class CredentialScopeError(CredentialError):
 class EnvironmentMismatchError(CredentialError):
     """A credential or secret of one environment was presented to another
     (production refuses staging and dev, and vice versa)."""
+
+
+class ApprovalError(ProctorError):
+    """An approval request, a break-glass override or an agent control cannot do what was
+    asked: the message names the request and the reason."""
+
+
+class ApprovalNotFoundError(ApprovalError):
+    """No approval request (or break-glass override) has the given id."""
+
+
+class ApprovalStateError(ApprovalError):
+    """The request is not in the state the action needs: already decided, expired, or not
+    approved (a denied or expired request can never execute)."""
+
+
+class ApprovalConfigError(ApprovalError):
+    """Approval settings are invalid: names the setting and what was expected."""
+
+
+class AccessDeniedError(ProctorError):
+    """The caller may not do this: wrong role, not in an approver group, the requester or the
+    agent itself, or a second vote by the same person."""
+
+
+class AuthenticationError(AccessDeniedError):
+    """The caller's identity could not be established: unknown name, wrong key, or disabled."""

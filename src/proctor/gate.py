@@ -13,7 +13,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
@@ -86,7 +86,7 @@ class Gate:
         policies: CompiledPolicy | PolicySet,
         *,
         hooks: Sequence[GateHooks] = (),
-        approvals: InMemoryApprovals | None = None,
+        approvals: GateHooks | None = None,
         clock: Callable[[], float] = time.monotonic,
         max_workers: int = 8,
         flow_store: FlowStore | None = None,
@@ -99,7 +99,7 @@ class Gate:
         # unless given); credentials: secrets and a scoped credential per call, when given
         self.data = data if data is not None else DataAccess(self.policies)
         self.credentials = credentials
-        self.approvals = approvals if approvals is not None else InMemoryApprovals()
+        self.approvals: GateHooks = approvals if approvals is not None else InMemoryApprovals()
         self.flow = FlowControl(self.policies, flow_store)  # step 4, and the ingest verb
         # the policy's `detectors:` section, at ingest and step 4 (registry: the default one)
         self.screen = ContentScreen(self.policies, detectors)
@@ -110,6 +110,8 @@ class Gate:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="proctor-tool")
+        for hook in self.hooks:
+            hook.attach(self)
 
     # -- sessions and registration --------------------------------------------------------
 
@@ -259,8 +261,9 @@ class Gate:
 
     # -- deciding -----------------------------------------------------------------------------
 
-    async def adecide(self, session: Session, call: ToolCall) -> Decision:
-        """Steps 1 to 6: the verdict on ``call``, without executing it. Never raises."""
+    async def adecide(self, session: Session, call: ToolCall, *, flow: bool = True) -> Decision:
+        """Steps 1 to 6: the verdict on ``call``, without executing it. Never raises.
+        ``flow=False`` skips step 4 (for an approved call: see ``aexecute_approved``)."""
         try:
             pol = self.policies.require(session.agent, session.environment)
         except Exception as exc:
@@ -268,9 +271,15 @@ class Gate:
         extra: list[StepResult] = []
         for hook in self.hooks:
             try:
-                res = await hook.flow(session, call)
+                res = await hook.flow(session, call) if flow else None
             except Exception as exc:
                 res = StepResult.error(Step.FLOW, f"flow.{type(hook).__name__}", exc)
+            if res is not None:
+                extra.append(res)
+            try:  # agent-level controls: the kill switch
+                res = await hook.admit(session, call)
+            except Exception as exc:
+                res = StepResult.error(Step.BOUNDARY, f"admit.{type(hook).__name__}", exc)
             if res is not None:
                 extra.append(res)
         try:
@@ -284,8 +293,9 @@ class Gate:
                 tenant=session.tenant,
                 usage=usage,
                 extra_steps=tuple(extra),
+                confidence=call.confidence,
             )
-            return evaluate(pol, req)
+            decision = evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
             return _refuse(
                 call.tool,
@@ -294,6 +304,16 @@ class Gate:
                 f"decision failed, denying (fail closed): {type(exc).__name__}: {exc}",
                 pol.name,
             )
+        if decision.verdict is not Verdict.HOLD:
+            return decision
+        for hook in self.hooks:  # break-glass: the one way to lift a HOLD without a person
+            try:
+                waiver = await hook.waive(session, call, decision)
+                if waiver is not None:
+                    return decision.waived(waiver)
+            except Exception:
+                log.exception("waive hook %s failed; the call stays held", type(hook).__name__)
+        return decision
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -308,8 +328,42 @@ class Gate:
     ) -> Outcome:
         """Decide ``tool(args)`` and, if allowed, execute it. Never raises for a refused call."""
         call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
+        return await self._enforce(session, call, await self.adecide(session, call))
+
+    async def aexecute_approved(
+        self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
+    ) -> Outcome:
+        """Execute a held call that people approved (``proctor.approvals`` calls this once it
+        has claimed the request, exactly once). The call is decided again, so that a policy
+        change, the kill switch or a full rate limit still count: ``approval``, an ALLOW hit
+        naming the approvers, lifts the holds whose rule ids are in ``covers`` and nothing
+        else; a DENY, or a hold for a reason the approvers did not see, refuses it. Flow
+        (step 4) is not judged again: the approvers reviewed where the arguments came from
+        when the agent made the call, and content that entered the session since cannot have
+        shaped it. Then the same steps as any allowed call: record, execute, outcome hooks."""
+        decision = await self.adecide(session, call, flow=False)
+        if decision.verdict is Verdict.HOLD:
+            new = sorted(set(decision.rule_ids) - set(covers))
+            if new:
+                hit = RuleHit(
+                    "approval.uncovered",
+                    Verdict.DENY,
+                    f"held now for {', '.join(new)}, which the approval did not cover; "
+                    "a new request is needed",
+                )
+                decision = _with_step(decision, StepResult.ok(Step.VERDICT, [hit]))
+            else:
+                decision = decision.waived(approval)
+        return await self._enforce(session, call, decision, approved=True)
+
+    async def _enforce(
+        self, session: Session, call: ToolCall, decision: Decision, *, approved: bool = False
+    ) -> Outcome:
+        """Steps 6 to 8 on a decided call: record, then hold, deny or execute. An approved
+        call that is held again (a concurrent call filled its rate limit) is refused, not
+        queued a second time."""
+        tool = call.tool
         impl = self._tools.get(tool)
-        decision = await self.adecide(session, call)
         if impl is None and decision.verdict is not Verdict.DENY:
             unregistered = RuleHit(
                 "resolve.unregistered",
@@ -334,9 +388,9 @@ class Gate:
             )
             if took_slot:
                 self._release_rate_slot(session, call)
-        if decision.verdict is Verdict.HOLD:
+        if decision.verdict is Verdict.HOLD and not approved:
             outcome = await self._hold(session, call, decision)
-        elif decision.verdict is Verdict.DENY:
+        elif decision.verdict is not Verdict.ALLOW:
             outcome = Outcome(
                 OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
             )
@@ -363,9 +417,24 @@ class Gate:
         """Synchronous ``acall``. Inside a running event loop, use ``acall``."""
         return self._sync(self.acall(session, tool, args, reason=reason, confidence=confidence))
 
-    def decide(self, session: Session, tool: str, args: Mapping[str, object]) -> Decision:
+    def decide(
+        self,
+        session: Session,
+        tool: str,
+        args: Mapping[str, object],
+        *,
+        reason: str | None = None,
+        confidence: float | None = None,
+    ) -> Decision:
         """Synchronous ``adecide``: the verdict only, for agents that execute tools themselves."""
-        return self._sync(self.adecide(session, ToolCall(tool, dict(args), session.id)))
+        call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
+        return self._sync(self.adecide(session, call))
+
+    def execute_approved(
+        self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
+    ) -> Outcome:
+        """Synchronous ``aexecute_approved``."""
+        return self._sync(self.aexecute_approved(session, call, approval, covers))
 
     @staticmethod
     def _sync(coro: Awaitable[R]) -> R:

@@ -15,16 +15,23 @@ The gate calls every registered hook, in registration order. Failure rules:
   refused or the call does not run (fail closed), as for ``on_ingest``.
 - ``on_outcome`` runs after execution; its errors are logged and do not change the outcome,
   since the action already happened and cannot be undone.
+- ``admit`` judges agent-level controls with every call (the kill switch): like ``flow`` it can
+  only tighten, and its errors DENY.
+- ``waive`` is the one point that can loosen a verdict: break-glass. It sees a HOLD decision
+  and may return an ALLOW hit naming an active override; the gate then lifts the holds (never
+  a DENY). If it raises, nothing is waived (fail closed).
+- ``attach`` is called once by the gate that runs the hook.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from proctor.model import Decision, Outcome, Session, StepResult, ToolCall
+from proctor.model import Decision, Outcome, RuleHit, Session, StepResult, ToolCall
 
 if TYPE_CHECKING:
     from proctor.flow import Labeled
+    from proctor.gate import Gate
     from proctor.vault import DataReport
 
 
@@ -50,3 +57,14 @@ class GateHooks:
 
     async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         """Every outcome: executed, failed, fallback, pending or denied."""
+
+    async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
+        """Agent-level controls (kill switch), judged with every call. None: no opinion."""
+        return None
+
+    async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
+        """A held call: an ALLOW hit naming an override (break-glass) lifts its holds."""
+        return None
+
+    def attach(self, gate: Gate) -> None:
+        """Called once, by the gate that runs this hook."""

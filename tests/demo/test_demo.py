@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from rich.console import Console
 
@@ -20,6 +21,15 @@ def test_demo_prints_every_call_records_it_on_sqlite_and_exits_zero(tmp_path):
     assert "10 allowed, 3 held, 4 denied" in out
     assert "chain verified: True" in out
     assert db.exists()
+    # the held calls wait in the queue; two people act on them through the queue's API
+    assert "Refunds made before review: [('O51001', 45.0)]" in out
+    assert "dana approves" in out
+    assert "still needs a member of support-leads" in out  # two groups held the refund
+    assert "lee denies" in out
+    assert "Refunds actually made: [('O51001', 45.0), ('O51112', 250.0)]; emails sent: 1;" in out
+    assert "3 of 3 held calls ended as their reviewers decided" in out
+    keys = Path(f"{db}.keys")
+    assert oct(keys.stat().st_mode & 0o777) == "0o600"
     # run again: a fresh log, not appended to the last run's
     assert run_demo(Console(file=io.StringIO(), width=240), db_path=db) == 0
 
@@ -46,3 +56,32 @@ def test_demo_day_verdicts_and_side_effects():
     assert "C1002" in office.customers
     assert kb.calls == 3
     assert len(gate.approvals.pending()) == 3
+
+
+def test_demo_queue_is_durable_and_readable_afterwards(tmp_path):
+    """What the demo leaves behind: one request executed, one denied, one still pending, all
+    in the SQLite file, with the history in the audit log."""
+    from proctor.approvals import ApprovalQueue, ApprovalState
+    from proctor.audit import AuditLog, EventKind
+
+    db = tmp_path / "demo.db"
+    assert run_demo(Console(file=io.StringIO(), width=240), db_path=db) == 0
+    queue = ApprovalQueue.open(f"sqlite:///{db}")
+    try:
+        states = {r.tool: r.state for r in queue.requests.find(None)}
+    finally:
+        queue.close()
+    assert states == {
+        "payments.refund": ApprovalState.EXECUTED,
+        "email.send": ApprovalState.DENIED,
+        "crm.bulk_update": ApprovalState.PENDING,
+    }
+    from proctor.store import create_store_engine
+
+    log = AuditLog(create_store_engine(f"sqlite:///{db}"), None)
+    actions = [r.body["action"] for r in log.records() if r.kind == EventKind.APPROVAL]
+    log.engine.dispose()
+    assert actions.count("requested") == 3
+    assert actions.count("approved") == 1
+    assert actions.count("executed") == 1
+    assert actions.count("denied") == 1

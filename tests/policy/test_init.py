@@ -7,6 +7,7 @@ import proctor.policy
 
 def test_public_names_are_pinned() -> None:
     assert proctor.policy.__all__ == [
+        "ApprovalRule",
         "CompiledPolicy",
         "DecisionRequest",
         "PolicySet",

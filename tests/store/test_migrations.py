@@ -33,10 +33,9 @@ def test_migrations_are_named_and_form_one_line():
     for rev in revs:
         assert re.fullmatch(r"\d{4}_[a-z0-9_]+", rev.revision), rev.revision
         assert Path(rev.path).name == f"{rev.revision}.py"
-    # numbered in chain order (branches merged later may leave gaps: 0001, 0004...)
+    # numbered 0001, 0002, ... in chain order, without gaps
     numbers = [int(r.revision[:4]) for r in reversed(revs)]
-    assert numbers[0] == 1
-    assert numbers == sorted(set(numbers))
+    assert numbers == list(range(1, len(numbers) + 1))
     assert sorted(p.stem for p in VERSIONS.glob("*.py")) == sorted(r.revision for r in revs)
 
 
@@ -46,12 +45,20 @@ def test_migrate_creates_the_tables_at_head_and_is_idempotent(db_url):
     migrate(engine)
     migrate(engine)
     assert current_revision(engine) == head_revision()
+    assert head_revision() == sorted(p.stem for p in VERSIONS.glob("0*.py"))[-1]
     tables = set(inspect(engine).get_table_names())
     assert {
         "proctor_audit_records",
         "proctor_audit_checkpoints",
         "proctor_audit_head",
         "proctor_vault_tokens",
+        "proctor_approval_requests",
+        "proctor_approval_votes",
+        "proctor_approval_executions",
+        "proctor_agent_controls",
+        "proctor_break_glass",
+        "proctor_principals",
+        "proctor_oversight_events",
         VERSION_TABLE,
     } <= tables
     assert all(t.startswith("proctor_") for t in tables)

@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     BREAK_GLASS = "break_glass"
     ALERT = "alert"
     DATA_ACCESS = "data.access"
+    AGENT_CONTROL = "agent.control"
 
     def __str__(self) -> str:
         return self.value
@@ -268,3 +269,63 @@ def data_alerts(session: Session, report: DataReport, links: Sequence[str] = ())
         for why in report.refused
     ]
     return out
+
+
+def scrub(args: Mapping[str, object], text: str | None) -> str | None:
+    """``text`` with every argument value it quotes replaced by ``<name>``, bounded in length:
+    for reasons and notes that leave the gate (the audit log, a webhook)."""
+    return _scrubber(args)(text)
+
+
+def approval_transition(
+    approval_id: str,
+    action: str,
+    *,
+    session_id: str | None,
+    by: str | None,
+    state: tuple[str | None, str | None] = (None, None),
+    note: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> Event:
+    """A step of an approval request: ``requested``, ``voted``, ``approved``, ``denied``,
+    ``escalated``, ``expired``, ``cancelled``, ``executing``, ``executed`` or ``failed``, with
+    the state it moved from and to (``state``), who acted, and masked ``detail``."""
+    body: dict[str, Any] = {
+        "approval_id": approval_id,
+        "action": action,
+        "by": by,
+        "from": state[0],
+        "to": state[1],
+        "note": _text(note),
+        **dict(detail or {}),
+    }
+    return Event(EventKind.APPROVAL, body, session_id)
+
+
+def break_glass(
+    grant_id: str,
+    action: str,
+    *,
+    agent: str,
+    tools: Sequence[str],
+    by: str | None,
+    reason: str | None,
+    expires_at: str | None,
+) -> Event:
+    """A break-glass override ``issued``, ``revoked`` or ``ended`` (expired)."""
+    body = {
+        "grant_id": grant_id,
+        "action": action,
+        "agent": agent,
+        "tools": list(tools),
+        "by": by,
+        "reason": _text(reason),
+        "expires_at": expires_at,
+    }
+    return Event(EventKind.BREAK_GLASS, body)
+
+
+def agent_control(agent: str, action: str, *, by: str, reason: str | None) -> Event:
+    """The kill switch: an agent ``paused`` or ``resumed``."""
+    body = {"agent": agent, "action": action, "by": by, "reason": _text(reason)}
+    return Event(EventKind.AGENT_CONTROL, body)

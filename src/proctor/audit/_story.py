@@ -62,7 +62,21 @@ def describe(record: Record) -> str:
         return line
     if kind == EventKind.APPROVAL:
         who = f" by {b['by']}" if b.get("by") else ""
-        return f"approval {b.get('approval_id')} {b.get('action')}{who}"
+        line = f"approval {b.get('approval_id')} {b.get('action')}{who}"
+        if b.get("to"):
+            line += f" -> {b['to']}"
+        return line + (f": {b['note']}" if b.get("note") else "")
+    if kind == EventKind.BREAK_GLASS:
+        tools = ", ".join(b.get("tools") or [])
+        line = f"break-glass {b.get('grant_id')} {b.get('action')} for {b.get('agent')} ({tools})"
+        if b.get("by"):
+            line += f" by {b['by']}"
+        if b.get("expires_at") and b.get("action") == "issued":
+            line += f" until {b['expires_at']}"
+        return line + (f": {b['reason']}" if b.get("reason") else "")
+    if kind == EventKind.AGENT_CONTROL:
+        line = f"agent {b.get('agent')} {b.get('action')} by {b.get('by')}"
+        return line + (f": {b['reason']}" if b.get("reason") else "")
     if kind == EventKind.ALERT:
         return f"alert {b.get('alert')}: {b.get('message')}"
     return f"{kind}: {canonical_json(b)}"

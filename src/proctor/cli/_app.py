@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from proctor.cli import audit, bench, demo, policy, scan, vault
+from proctor.cli import (
+    access,
+    agent,
+    approvals,
+    audit,
+    bench,
+    breakglass,
+    demo,
+    policy,
+    scan,
+    vault,
+)
 
 app = typer.Typer(
     name="proctor",
@@ -17,6 +28,10 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(vault.app, name="vault")
+app.add_typer(approvals.app, name="approvals")
+app.add_typer(breakglass.app, name="breakglass")
+app.add_typer(agent.app, name="agent")
+app.add_typer(access.app, name="access")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from proctor.approvals import ApprovalQueue
 from proctor.audit import AuditHook, AuditLog, AuditSettings, verify
 from proctor.gate import Gate
 from proctor.hooks import GateHooks
@@ -22,6 +23,7 @@ from proctor.policy import CompiledPolicy, load_policy_text
 from proctor.store import StoreSettings
 from proctor.tools import tool_from_function
 
+from ._review import review
 from ._tools import BackOffice, FlakyKnowledgeBase
 
 POLICY_FILE = "support-agent.yaml"
@@ -40,8 +42,13 @@ def demo_policy() -> CompiledPolicy:
     return load_policy_text(text, f"proctor/demo/{POLICY_FILE}")
 
 
-def build_gate(office: BackOffice, kb: FlakyKnowledgeBase, hooks: Sequence[GateHooks] = ()) -> Gate:
-    gate = Gate(demo_policy(), hooks=hooks)
+def build_gate(
+    office: BackOffice,
+    kb: FlakyKnowledgeBase,
+    hooks: Sequence[GateHooks] = (),
+    approvals: GateHooks | None = None,
+) -> Gate:
+    gate = Gate(demo_policy(), hooks=hooks, approvals=approvals)
     tools: dict[str, Callable[..., Any]] = {
         "crm.lookup_customer": office.lookup_customer,
         "orders.get": office.get_order,
@@ -84,7 +91,7 @@ SCRIPT: tuple[Step, ...] = (
         {"ticket_id": "T-881", "note": "Customer reports a damaged item; photo attached."},
     ),
     Step("10:20", "refund 45 USD (under the limit)", "payments.refund", _refund("O51001", 45.0)),
-    Step("10:42", "refund 250 USD (over 100)", "payments.refund", _refund("O51002", 250.0)),
+    Step("10:42", "refund 250 USD (over 100)", "payments.refund", _refund("O51112", 250.0)),
     Step("11:05", "refund 1,500 USD (over 1,000)", "payments.refund", _refund("O51003", 1500.0)),
     Step("11:30", "email the customer", "email.send", _email("customer1001@customers.acme.test")),
     Step("11:32", "email an unknown domain", "email.send", _email("billing@unknown-domain.test")),
@@ -146,12 +153,14 @@ def open_demo_log(path: Path) -> AuditLog:
 
 
 def run_demo(console: Console | None = None, db_path: Path | None = None) -> int:
-    """Run the scripted day; print every call and verdict; record it all in a SQLite audit log
-    and verify the chain. Returns the exit status."""
+    """Run the scripted day; print every call and verdict; let two people act on the approval
+    queue; record it all in a SQLite audit log and verify the chain. Returns the exit status."""
     console = console or Console()
     office, kb = BackOffice.seeded(), FlakyKnowledgeBase()
-    log = open_demo_log(db_path or Path("proctor-demo.db"))
-    gate = build_gate(office, kb, hooks=[AuditHook(log)])
+    path = db_path or Path("proctor-demo.db")
+    log = open_demo_log(path)
+    queue = ApprovalQueue(log.engine, audit=log)  # the same SQLite file: requests, votes, audit
+    gate = build_gate(office, kb, hooks=[AuditHook(log)], approvals=queue)
     session = gate.open_session(
         "support-bot", principal="ticket:T-881", tenant="acme", environment="production"
     )
@@ -160,9 +169,12 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
     for col in ("time", "intent", "tool", "verdict", "outcome", "why"):
         table.add_column(col, overflow="fold")
     counts = {v: 0 for v in Verdict}
+    held: list[Outcome] = []
     try:
         for step in SCRIPT:
             outcome = gate.call(session, step.tool, step.args)
+            if outcome.status is OutcomeStatus.PENDING:
+                held.append(outcome)
             v = outcome.decision.verdict
             counts[v] += 1
             why = _why(outcome)
@@ -174,22 +186,23 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
                 f"{outcome.status}: {_summary(outcome)}",
                 why,
             )
+        console.print(table)
+        console.print(
+            f"[green]{counts[Verdict.ALLOW]} allowed[/], [yellow]{counts[Verdict.HOLD]} held[/],"
+            f" [red]{counts[Verdict.DENY]} denied[/]; knowledge base called {kb.calls} times "
+            f"for 4 searches (circuit breaker)."
+        )
+        made = [(r.order_id, r.amount) for r in office.refunds]
+        console.print(f"Refunds made before review: {made}")
+        keys_file = Path(f"{path}.keys")
+        settled = review(console, queue, held, keys_file)
+        made = [(r.order_id, r.amount) for r in office.refunds]
+        console.print(
+            f"Refunds actually made: {made}; emails sent: {len(office.outbox)}; "
+            f"{settled} of 3 held calls ended as their reviewers decided."
+        )
     finally:
         gate.close()
-    console.print(table)
-    console.print(
-        f"[green]{counts[Verdict.ALLOW]} allowed[/], [yellow]{counts[Verdict.HOLD]} held[/], "
-        f"[red]{counts[Verdict.DENY]} denied[/]; knowledge base called {kb.calls} times "
-        f"for 4 searches (circuit breaker)."
-    )
-    console.print(f"Refunds actually made: {[(r.order_id, r.amount) for r in office.refunds]}")
-    console.print("Approval queue:")
-    for item in gate.approvals.pending():
-        req = item.decision.approval
-        who = f"{req.approvers} of {', '.join(req.groups)}" if req else "?"
-        console.print(
-            f"  {item.id}  {item.call.tool}  needs {who}: {'; '.join(item.decision.reasons)}"
-        )
     log.close()
     signer = log.signer
     report = verify(log.engine, [signer.public_key] if signer is not None else None)
@@ -200,4 +213,8 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
         f"{report.checkpoints} signed checkpoints; chain verified: {report.ok} "
         f"(try: PROCTOR_SQLITE_PATH={url.database} proctor audit show --session {session.id})"
     )
-    return 0 if report.ok else 1
+    console.print(
+        f"Try the queue: PROCTOR_SQLITE_PATH={url.database} proctor approvals list --all "
+        f"--as ops-admin (its key, and dana's and lee's, are in {keys_file})"
+    )
+    return 0 if report.ok and settled == 3 else 1

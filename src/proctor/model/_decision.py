@@ -111,6 +111,29 @@ class Decision:
         """The argument values each deciding rule looked at, by rule id."""
         return {h.rule_id: h.seen for h in self.hits if h.seen}
 
+    def waived(self, by: RuleHit) -> Decision:
+        """This decision with its holds lifted by ``by``, an ALLOW hit naming who lifted them
+        (the approvers, or a break-glass override). Each HOLD hit becomes an ALLOW hit that
+        says so; ``by`` is added as a verdict step. A DENY stays a DENY."""
+        if by.verdict is not Verdict.ALLOW:
+            raise ValueError(f"a waiver must be an ALLOW hit, got {by.verdict} ({by.rule_id})")
+        steps: list[StepResult] = []
+        for s in self.steps:
+            if s.verdict is Verdict.HOLD:
+                hits = tuple(
+                    RuleHit(
+                        h.rule_id, Verdict.ALLOW, f"{h.reason} [lifted by {by.rule_id}]", h.seen
+                    )
+                    if h.verdict is Verdict.HOLD
+                    else h
+                    for h in s.hits
+                )
+                verdict = max((h.verdict for h in hits), default=Verdict.ALLOW)
+                s = StepResult(s.step, verdict, s.status, hits, s.note)
+            steps.append(s)
+        steps.append(StepResult.ok(Step.VERDICT, [by]))
+        return Decision.combine(self.tool, steps, self.policy)
+
     def step(self, step: Step) -> StepResult | None:
         return next((s for s in self.steps if s.step is step), None)
 

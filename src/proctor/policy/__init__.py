@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from proctor.policy._compiled import CompiledPolicy, RateRule, ToolPlan
+from proctor.policy._compiled import ApprovalRule, CompiledPolicy, RateRule, ToolPlan
 from proctor.policy._engine import DecisionRequest, evaluate
 from proctor.policy._load import PolicySet, load_policies, load_policy, load_policy_text
 from proctor.policy._schema import PolicySpec
 
 __all__ = [
+    "ApprovalRule",
     "CompiledPolicy",
     "DecisionRequest",
     "PolicySet",

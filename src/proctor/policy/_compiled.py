@@ -105,6 +105,19 @@ class RateRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ApprovalRule:
+    """How a held call of one tool is approved, beyond who (``Decision.approval``): the
+    two-person rule, how long the request waits, what expiry does, and the confidence below
+    which a call holds."""
+
+    expires_seconds: int = 86400
+    on_expiry: Literal["deny", "escalate"] = "deny"
+    escalate_to: str = ""  # the workflow owner (agent.owner)
+    two_person: bool = False
+    min_confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolPlan:
     name: str
     spec: ToolSpec
@@ -122,6 +135,7 @@ class ToolPlan:
     cel_flat_args: frozenset[str] = frozenset()  # _arg_x
     cel_has_args: frozenset[str] = frozenset()  # _has_x
     cel_size_args: frozenset[str] = frozenset()  # _size_x
+    approval_rule: ApprovalRule = ApprovalRule()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +198,7 @@ def compile_tool_plan(
                 RateRule(f"rate.{name}.agent", "agent", name, rl.per_agent, verdict, appr_req)
             )
     return ToolPlan(
+        approval_rule=approval_rule(policy, spec),
         name=name,
         spec=spec,
         autonomy=spec.autonomy,
@@ -224,3 +239,21 @@ def session_rate_rules(policy: PolicySpec) -> tuple[RateRule, ...]:
     if rl.per_agent is not None:
         rules.append(RateRule("rate.agent", "agent", None, rl.per_agent, verdict, appr))
     return tuple(rules)
+
+
+def approval_rule(policy: PolicySpec, spec: ToolSpec | None) -> ApprovalRule:
+    """The tool's approval settings, each unset one taken from ``defaults.approval``."""
+    base = policy.defaults.approval
+    tool = spec.approval if spec is not None else None
+
+    def pick(name: str) -> Any:
+        value = getattr(tool, name) if tool is not None else None
+        return getattr(base, name) if value is None else value
+
+    return ApprovalRule(
+        expires_seconds=pick("expires_after"),
+        on_expiry=pick("on_expiry"),
+        escalate_to=policy.agent.owner,
+        two_person=pick("two_person"),
+        min_confidence=pick("min_confidence"),
+    )

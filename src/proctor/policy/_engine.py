@@ -35,7 +35,8 @@ class DecisionRequest:
     ``usage`` holds the current count of every rate rule that applies (by rule id); ``None``
     means rate state is unknown and the rate step is skipped (``policy explain`` does this; the
     gate always supplies it). ``extra_steps`` are results of checks that live outside the pure
-    engine (flow control), folded in after limits.
+    engine (flow control), folded in after limits. ``confidence`` is the agent's stated
+    confidence; it can only add a HOLD (``approval.min_confidence``), never loosen a verdict.
     """
 
     tool: str
@@ -46,6 +47,7 @@ class DecisionRequest:
     tenant: str = ""
     usage: Mapping[str, int] | None = None
     extra_steps: Sequence[StepResult] = field(default_factory=tuple)
+    confidence: float | None = None  # the agent's own; below the tool's min_confidence: HOLD
 
 
 def _skip_rest(steps: list[StepResult], after: Step, req: DecisionRequest, policy: str) -> Decision:
@@ -284,6 +286,32 @@ def _rate(policy: CompiledPolicy, req: DecisionRequest) -> StepResult:
     return StepResult.ok(Step.RATE, hits)
 
 
+def _confidence(plan: ToolPlan, confidence: float) -> StepResult | None:
+    """A HOLD when the agent's stated confidence is below the tool's threshold (or is not a
+    number between 0 and 1); None otherwise, so that decisions without one are unchanged."""
+    floor = plan.approval_rule.min_confidence
+    if floor is None:
+        return None
+    number = isinstance(confidence, int | float) and not isinstance(confidence, bool)
+    if not (number and 0.0 <= confidence <= 1.0):
+        why = f"stated confidence {confidence!r} is not a number from 0 to 1: needs approval"
+    elif confidence < floor:
+        why = (
+            f"the agent's stated confidence {confidence:g} is below {floor:g}, the threshold "
+            f"of tool {plan.name!r}: needs approval"
+        )
+    else:
+        return None
+    hit = RuleHit(
+        f"confidence.{plan.name}",
+        Verdict.HOLD,
+        why,
+        {"confidence": confidence, "min_confidence": floor},
+        plan.flag_approval,
+    )
+    return StepResult.ok(Step.VERDICT, [hit])
+
+
 def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
     """Decide one request. Pure: same policy and request, same decision."""
     steps: list[StepResult] = []
@@ -321,4 +349,11 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         steps.append(_rate(policy, req))
     except Exception as exc:
         steps.append(StepResult.error(Step.RATE, "rate.error", exc))
+    if req.confidence is not None:
+        try:
+            low = _confidence(plan, req.confidence)
+        except Exception as exc:
+            low = StepResult.error(Step.VERDICT, "confidence.error", exc)
+        if low is not None:
+            steps.append(low)
     return Decision.combine(req.tool, steps, name)

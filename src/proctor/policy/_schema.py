@@ -101,20 +101,75 @@ class EnvironmentGrant(_Strict):
     )
 
 
-class Approval(_Strict):
-    """Who approves a held call."""
+_DURATION = re.compile(r"^\s*(\d+)\s*(second|minute|hour|day)s?\s*$")
 
+
+def _duration(value: object) -> object:
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if not m:
+            raise ValueError(
+                f"invalid duration {value!r}; expected a number and a unit such as "
+                "'30 minutes', '4 hours' or '2 days' (units: second, minute, hour, day)"
+            )
+        return int(m.group(1)) * _UNITS[m.group(2)]
+    return value
+
+
+Duration = Annotated[
+    int,
+    BeforeValidator(_duration),
+    Field(ge=60, le=30 * 86400),
+    WithJsonSchema({"type": "string", "description": "e.g. `30 minutes`, `4 hours`, `2 days`"}),
+]
+OnExpiry = Literal["deny", "escalate"]
+
+
+class _ApproverSpec(_Strict):
     approvers: int = Field(default=1, ge=1, le=5, description="Distinct people who must approve.")
     group: str | None = Field(default=None, description="Approver group; defaults apply if unset.")
 
 
-class ToolApproval(Approval):
-    """Approval settings of one tool."""
+class Approval(_ApproverSpec):
+    """Who approves a held call, and how long the request waits."""
+
+    two_person: bool = Field(
+        default=False,
+        description="At least two distinct people approve, whatever `approvers` says. Approvers "
+        "are always distinct, and never the session's principal or the agent itself.",
+    )
+    expires_after: Duration = Field(
+        default="24 hours",
+        validate_default=True,
+        description="A request nobody decided in this time expires.",
+    )
+    on_expiry: OnExpiry = Field(
+        default="deny",
+        description="`deny`: an expired request is final and never executes. `escalate`: it "
+        "goes once to the workflow owner (`agent.owner`) for another `expires_after`.",
+    )
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="A call whose stated confidence (`call(..., confidence=)`) is below this "
+        "holds, even when everything else allows. Unset: confidence never holds.",
+    )
+
+
+class ToolApproval(_ApproverSpec):
+    """Approval settings of one tool. Unset fields take `defaults.approval`'s."""
 
     on_flags: bool = Field(
         default=True,
         description="Hold calls of irreversible, customer-visible or money-moving tools. "
         "Set false to waive the flag hold for this tool.",
+    )
+    two_person: bool | None = Field(default=None, description="See `defaults.approval`.")
+    expires_after: Duration | None = Field(default=None, description="See `defaults.approval`.")
+    on_expiry: OnExpiry | None = Field(default=None, description="See `defaults.approval`.")
+    min_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="See `defaults.approval`."
     )
 
 
@@ -447,6 +502,29 @@ class DetectorRules(_Strict):
         return self
 
 
+class BreakGlass(_Strict):
+    """Time-boxed overrides an admin may issue for this agent (`proctor breakglass`)."""
+
+    allowed: bool = Field(default=True, description="False: no override is honored.")
+    max_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=1440,
+        description="An override is honored for at most this long after it was issued, "
+        "whatever it says.",
+    )
+
+
+class Controls(_Strict):
+    """People's controls over a running agent: the kill switch and break-glass."""
+
+    on_pause: Literal["hold", "deny"] = Field(
+        default="hold",
+        description="Verdict on every call of a paused agent (`proctor agent pause`).",
+    )
+    break_glass: BreakGlass = Field(default_factory=BreakGlass, description="Break-glass.")
+
+
 class PolicySpec(_Strict):
     """A policy file: one agent workflow."""
 
@@ -480,4 +558,7 @@ class PolicySpec(_Strict):
         default=None,
         description="Secret references and short-lived scoped credentials per tool "
         "(see docs/credentials.md).",
+    )
+    controls: Controls = Field(
+        default_factory=Controls, description="Kill switch and break-glass settings."
     )

@@ -77,3 +77,126 @@ vault_tokens = Table(
 """Tokenization vault: one row per token. ``sealed`` is nonce || AES-256-GCM ciphertext of the
 value, with the token, tenant, session, kind and class as associated data: a row moved to
 another tenant or session no longer decrypts."""
+# -- approvals, agent controls and principals (migration 0003_approvals) -----------------------
+
+approval_requests = Table(
+    "proctor_approval_requests",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("tenant", String(128), nullable=False),
+    Column("principal", String(256), nullable=False),
+    Column("session_id", String(128), nullable=False),
+    Column("call_id", String(64), nullable=False, unique=True),
+    Column("tool", String(64), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("agent_reason", Text, nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("held_by", Text, nullable=False),
+    Column("approvers", Integer, nullable=False),
+    Column("groups", Text, nullable=False),
+    Column("excluded", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("expires_seconds", Integer, nullable=False),
+    Column("on_expiry", String(16), nullable=False),
+    Column("escalate_to", String(256), nullable=False),
+    Column("escalated", Integer, nullable=False),
+    Column("decided_at", Float, nullable=True),
+    Column("decided_by", Text, nullable=True),
+    Column("result", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("finished_at", Float, nullable=True),
+    Index("ix_proctor_approval_requests_state", "state", "expires_at"),
+    Index("ix_proctor_approval_requests_session_id", "session_id"),
+)
+"""One row per approval request. ``state`` moves only forward, by compare-and-set on
+``version`` under a row lock; ``args`` is the exact call (JSON), needed to execute it."""
+
+approval_votes = Table(
+    "proctor_approval_votes",
+    metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("approver", String(256), primary_key=True),
+    Column("vote", String(16), nullable=False),
+    Column("groups", Text, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("at", Float, nullable=False),
+)
+"""One vote per person per request (the primary key makes people distinct). Append-only."""
+
+approval_executions = Table(
+    "proctor_approval_executions",
+    metadata,
+    Column("idempotency_key", String(80), primary_key=True),
+    Column("approval_id", String(64), nullable=False, unique=True),
+    Column("executor", String(64), nullable=False),
+    Column("claimed_at", Float, nullable=False),
+    Column("lease_until", Float, nullable=False),
+)
+"""The claim that makes execution exactly-once: one row per approved request, ever."""
+
+agent_controls = Table(
+    "proctor_agent_controls",
+    metadata,
+    Column("agent", String(64), primary_key=True),
+    Column("paused", Integer, nullable=False),
+    Column("changed_by", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changed_at", Float, nullable=False),
+)
+"""The kill switch: one row per agent that was ever paused."""
+
+break_glass = Table(
+    "proctor_break_glass",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent", String(64), nullable=False),
+    Column("tools", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("issued_by", String(256), nullable=False),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    Column("revoked_by", String(256), nullable=True),
+    Column("ended_recorded", Integer, nullable=False),
+    Index("ix_proctor_break_glass_agent", "agent", "expires_at"),
+)
+"""Break-glass overrides: time-boxed, scoped to an agent and tools, with a reason."""
+
+principals = Table(
+    "proctor_principals",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("roles", Text, nullable=False),
+    Column("groups", Text, nullable=False),
+    Column("key_salt", String(64), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("disabled", Integer, nullable=False),
+)
+"""People who act on approvals and agents: roles, approver groups, a hashed key."""
+
+oversight_events = Table(
+    "proctor_oversight_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("kind", String(64), nullable=False),
+    Column("session_id", String(128), nullable=True),
+    Column("approval_id", String(64), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("notice", Text, nullable=True),
+    Column("at", Float, nullable=False),
+    Column("audited", Integer, nullable=False),
+    Column("notify", String(16), nullable=False),
+    Column("queued_at", Float, nullable=True),
+    Index("ix_proctor_oversight_events_pending", "audited", "notify"),
+)
+"""The outbox: every transition, written in its own transaction, then relayed to the audit
+log (record id = ``id``, so relaying twice is harmless) and to the webhook."""

@@ -1,7 +1,7 @@
 """The tokenization vault: one row per token, the value sealed with AES-256-GCM.
 
 Revision ID: 0004_vault
-Revises: 0002_audit_append
+Revises: 0003_approvals
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_vault"
-down_revision = "0002_audit_append"
+down_revision = "0003_approvals"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,344 @@
+"""People's controls over running agents: the kill switch and break-glass.
+
+Both live in the store, so every gate sharing it sees a change on its very next call: the gate
+reads the agent's switch with every call (no cache) and active overrides with every hold.
+
+- **Kill switch.** ``pause(agent)``: every further call of the agent is held (or denied, as its
+  policy's ``controls.on_pause`` says) until ``resume``. Break-glass never lifts it.
+- **Break-glass.** ``issue_break_glass(agent, tools, minutes, reason)``: for at most ``minutes``
+  (never more than the registry's cap, nor than the policy's ``controls.break_glass.max_minutes``
+  when used), the agent's calls of those tools that would be held run without an approval. A
+  DENY stays a DENY. Issuing raises an alert; every use names the override in the decision.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy.engine import Connection
+
+from proctor.approvals._access import NAME, AccessRegistry, Principal, Role
+from proctor.approvals._db import dumps, iso, loads, reading, writing
+from proctor.approvals._outbox import Recorder
+from proctor.audit import events
+from proctor.errors import ApprovalError, ApprovalNotFoundError, ApprovalStateError
+from proctor.model import new_id
+from proctor.store import agent_controls as ac
+from proctor.store import break_glass as bg
+
+MIN_REASON = 10  # characters: a reason is a sentence, not "x"
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """The kill switch of one agent: on (paused) or off, who flipped it, when and why."""
+
+    agent: str
+    paused: bool
+    by: str
+    reason: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BreakGlassGrant:
+    """A time-boxed override: ``agent``'s held calls of ``tools`` run without approval."""
+
+    id: str
+    agent: str
+    tools: tuple[str, ...]
+    reason: str
+    issued_by: str
+    issued_at: float
+    expires_at: float
+    revoked_at: float | None
+    revoked_by: str | None
+
+    def active(self, now: float, max_minutes: int | None = None) -> bool:
+        """In force at ``now``: not revoked, not expired, and (if ``max_minutes``, the
+        policy's cap) issued less than that long ago."""
+        if self.revoked_at is not None or now >= self.expires_at:
+            return False
+        return max_minutes is None or now < self.issued_at + 60 * max_minutes
+
+
+def _grant(row: Row[Any]) -> BreakGlassGrant:
+    return BreakGlassGrant(
+        row.id,
+        row.agent,
+        tuple(loads(row.tools)),
+        row.reason,
+        row.issued_by,
+        row.issued_at,
+        row.expires_at,
+        row.revoked_at,
+        row.revoked_by,
+    )
+
+
+def _reason(reason: str | None, what: str) -> str:
+    text = (reason or "").strip()
+    if len(text) < MIN_REASON:
+        raise ApprovalError(f"{what} needs a reason of at least {MIN_REASON} characters")
+    return text
+
+
+def _name(value: str, what: str) -> str:
+    if not NAME.fullmatch(value):
+        raise ApprovalError(f"invalid {what} {value!r}")
+    return value
+
+
+class AgentControls:
+    """The kill switch and break-glass overrides, in the store."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        recorder: Recorder,
+        access: AccessRegistry,
+        clock: Callable[[], float] = time.time,
+        *,
+        max_break_glass_minutes: int = 240,
+    ) -> None:
+        self.engine = engine
+        self.recorder = recorder
+        self.access = access
+        self._clock = clock
+        self.max_break_glass_minutes = max_break_glass_minutes
+
+    # -- kill switch -------------------------------------------------------------------------
+
+    def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
+        """Pause ``agent`` everywhere: its next call, in any process, holds (or denies)."""
+        by.require(Role.OPERATOR, Role.ADMIN, action="pause agents")
+        return self._switch(agent, True, by, _reason(reason, "pausing an agent"))
+
+    def resume(self, agent: str, *, by: Principal, reason: str | None = None) -> Pause:
+        return self._switch(agent, False, by, (reason or "").strip())
+
+    def _switch(self, agent: str, paused: bool, by: Principal, reason: str) -> Pause:
+        _name(agent, "agent")
+        now = self._clock()
+        action = "paused" if paused else "resumed"
+        with writing(self.engine) as conn:
+            who = self.access.current(conn, by)
+            who.require(Role.OPERATOR, Role.ADMIN, action=f"{action[:-1]} agents")
+            row = conn.execute(select(ac).where(ac.c.agent == agent).with_for_update()).first()
+            values = {
+                "paused": int(paused),
+                "changed_by": who.name,
+                "reason": reason,
+                "changed_at": now,
+            }
+            if row is None:
+                conn.execute(insert(ac).values(agent=agent, **values))
+            else:
+                conn.execute(update(ac).where(ac.c.agent == agent).values(**values))
+            text = f"Agent *{agent}* {action} by {who.name}" + (f": {reason}" if reason else "")
+            self.recorder.add(
+                conn,
+                events.agent_control(agent, action, by=who.name, reason=reason),
+                notice=(f"agent.{action}", text, {"agent": agent, "by": who.name}),
+            )
+        self.recorder.committed()
+        return Pause(agent, paused, who.name, reason, now)
+
+    def status(self, agent: str) -> Pause | None:
+        """The agent's switch as it is now (None: never paused). One indexed read."""
+        with reading(self.engine) as conn:
+            row = conn.execute(select(ac).where(ac.c.agent == agent)).first()
+        if row is None:
+            return None
+        return Pause(row.agent, bool(row.paused), row.changed_by, row.reason, row.changed_at)
+
+    def paused(self, agent: str) -> Pause | None:
+        state = self.status(agent)
+        return state if state is not None and state.paused else None
+
+    def switches(self) -> list[Pause]:
+        with reading(self.engine) as conn:
+            rows = conn.execute(select(ac).order_by(ac.c.agent)).all()
+        return [Pause(r.agent, bool(r.paused), r.changed_by, r.reason, r.changed_at) for r in rows]
+
+    # -- break-glass -------------------------------------------------------------------------
+
+    def issue_break_glass(
+        self,
+        agent: str,
+        tools: Iterable[str],
+        *,
+        minutes: int,
+        reason: str,
+        by: Principal,
+    ) -> BreakGlassGrant:
+        """Issue an override (admins only; a reason is mandatory; at most the cap). Raises an
+        alert: an audit record of kind ``alert`` and a notification."""
+        by.require(Role.ADMIN, action="issue break-glass")  # again below, as the store has it
+        _name(agent, "agent")
+        scope = sorted({_name(tool.strip(), "tool") for tool in tools})
+        if not scope:
+            raise ApprovalError("break-glass needs at least one tool; there is no wildcard")
+        cap = self.max_break_glass_minutes
+        if not 1 <= minutes <= cap:
+            raise ApprovalError(f"break-glass lasts 1 to {cap} minutes, got {minutes}")
+        why = _reason(reason, "break-glass")
+        now = self._clock()
+        grant = BreakGlassGrant(
+            new_id("bg"), agent, tuple(scope), why, by.name, now, now + 60 * minutes, None, None
+        )
+        with writing(self.engine) as conn:
+            who = self.access.current(conn, by)
+            who.require(Role.ADMIN, action="issue break-glass")
+            conn.execute(
+                insert(bg).values(
+                    id=grant.id,
+                    agent=agent,
+                    tools=dumps(list(scope)),
+                    reason=why,
+                    issued_by=who.name,
+                    issued_at=now,
+                    expires_at=grant.expires_at,
+                    ended_recorded=0,
+                )
+            )
+            until = iso(grant.expires_at)
+            self.recorder.add(
+                conn,
+                events.break_glass(
+                    grant.id,
+                    "issued",
+                    agent=agent,
+                    tools=scope,
+                    by=who.name,
+                    reason=why,
+                    expires_at=until,
+                ),
+            )
+            message = (
+                f"BREAK-GLASS {grant.id} issued by {who.name}: agent {agent} may run "
+                f"{', '.join(scope)} without approval until {until}. Reason: {why}"
+            )
+            detail = {"grant_id": grant.id, "agent": agent, "tools": scope, "by": who.name}
+            self.recorder.add(
+                conn,
+                events.alert("break_glass", message, detail=detail),
+                notice=("break_glass.issued", message, detail),
+            )
+        self.recorder.committed()
+        return grant
+
+    def revoke_break_glass(self, grant_id: str, *, by: Principal) -> BreakGlassGrant:
+        with writing(self.engine) as conn:
+            who = self.access.current(conn, by)
+            who.require(Role.ADMIN, action="revoke break-glass")
+            grant = self._grant(conn, grant_id, lock=True)
+            now = self._clock()
+            if not grant.active(now):
+                raise ApprovalStateError(f"{grant_id} is no longer in force")
+            conn.execute(
+                update(bg)
+                .where(bg.c.id == grant_id)
+                .values(revoked_at=now, revoked_by=who.name, ended_recorded=1)
+            )
+            self.recorder.add(
+                conn,
+                events.break_glass(
+                    grant_id,
+                    "revoked",
+                    agent=grant.agent,
+                    tools=grant.tools,
+                    by=who.name,
+                    reason=None,
+                    expires_at=iso(grant.expires_at),
+                ),
+                notice=(
+                    "break_glass.revoked",
+                    f"Break-glass {grant_id} for {grant.agent} revoked by {who.name}",
+                    {"grant_id": grant_id, "agent": grant.agent, "by": who.name},
+                ),
+            )
+            grant = self._grant(conn, grant_id)
+        self.recorder.committed()
+        return grant
+
+    def _grant(self, conn: Connection, grant_id: str, *, lock: bool = False) -> BreakGlassGrant:
+        query = select(bg).where(bg.c.id == grant_id)
+        row = conn.execute(query.with_for_update() if lock else query).first()
+        if row is None:
+            raise ApprovalNotFoundError(f"no break-glass override {grant_id!r}")
+        return _grant(row)
+
+    def active_grant(
+        self, agent: str, tool: str, max_minutes: int | None = None
+    ) -> BreakGlassGrant | None:
+        """An override in force now for ``agent`` and ``tool`` (the latest issued), or None."""
+        now = self._clock()
+        with reading(self.engine) as conn:
+            rows = conn.execute(
+                select(bg)
+                .where(bg.c.agent == agent, bg.c.expires_at > now, bg.c.revoked_at.is_(None))
+                .order_by(bg.c.issued_at.desc())
+            ).all()
+        for row in rows:
+            grant = _grant(row)
+            if tool in grant.tools and grant.active(now, max_minutes):
+                return grant
+        return None
+
+    def grants(self, agent: str | None = None, *, active: bool = False) -> list[BreakGlassGrant]:
+        query = select(bg)
+        if agent is not None:
+            query = query.where(bg.c.agent == agent)
+        if active:
+            query = query.where(bg.c.expires_at > self._clock(), bg.c.revoked_at.is_(None))
+        with reading(self.engine) as conn:
+            return [_grant(r) for r in conn.execute(query.order_by(bg.c.issued_at)).all()]
+
+    def record_ended(self) -> list[BreakGlassGrant]:
+        """Record the end of every override that expired by itself (once each)."""
+        now = self._clock()
+        with reading(self.engine) as conn:
+            ids = (
+                conn.execute(
+                    select(bg.c.id).where(bg.c.ended_recorded == 0, bg.c.expires_at <= now)
+                )
+                .scalars()
+                .all()
+            )
+        ended = []
+        for gid in ids:
+            with writing(self.engine) as conn:
+                grant = self._grant(conn, gid, lock=True)
+                done = conn.execute(
+                    update(bg)
+                    .where(bg.c.id == gid, bg.c.ended_recorded == 0)
+                    .values(ended_recorded=1)
+                ).rowcount
+                if done != 1:
+                    continue
+                self.recorder.add(
+                    conn,
+                    events.break_glass(
+                        gid,
+                        "ended",
+                        agent=grant.agent,
+                        tools=grant.tools,
+                        by=None,
+                        reason="expired",
+                        expires_at=iso(grant.expires_at),
+                    ),
+                    notice=(
+                        "break_glass.ended",
+                        f"Break-glass {gid} for {grant.agent} expired",
+                        {"grant_id": gid, "agent": grant.agent},
+                    ),
+                )
+                ended.append(grant)
+        if ended:
+            self.recorder.committed()
+        return ended

@@ -1,0 +1,253 @@
+"""``ApprovalQueue``: the durable queue as the gate sees it (a hook) and as people use it.
+
+As a gate hook it turns every HOLD into a stored request carrying what a reviewer needs
+(``on_hold``), applies the kill switch to every call (``admit``), and lets an active
+break-glass override lift a hold (``waive``). As an API it offers what the CLI offers: list,
+show, approve, deny; pause and resume; break-glass; and, for the agent, a ``Ticket``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Engine
+
+from proctor.approvals._access import AccessRegistry, Principal, Role
+from proctor.approvals._context import SessionMemory, build_context
+from proctor.approvals._controls import AgentControls
+from proctor.approvals._notify import Notifier
+from proctor.approvals._outbox import Recorder
+from proctor.approvals._request import ApprovalRequest, ApprovalState, NewRequest
+from proctor.approvals._store import ApprovalStore
+from proctor.approvals._ticket import Ticket
+from proctor.approvals._worker import ApprovalWorker
+from proctor.audit import AuditLog
+from proctor.errors import RegistrationError
+from proctor.flow import Labeled
+from proctor.hooks import GateHooks
+from proctor.model import (
+    ApprovalRequirement,
+    Decision,
+    Outcome,
+    RuleHit,
+    Session,
+    Step,
+    StepResult,
+    ToolCall,
+    Verdict,
+)
+from proctor.store import StoreSettings, create_store_engine, migrate
+
+if TYPE_CHECKING:
+    from proctor.gate import Gate
+
+KILL_SWITCH = "killswitch.paused"
+T = TypeVar("T")
+
+
+class ApprovalQueue(GateHooks):
+    """Durable approvals for a gate: ``Gate(policies, approvals=ApprovalQueue.open(...))``.
+
+    ``audit``: the log every transition is recorded in (strongly recommended). ``notifier``:
+    where notifications go (``WebhookNotifier``). ``clock``: wall-clock seconds (tests).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        audit: AuditLog | None = None,
+        notifier: Notifier | None = None,
+        clock: Callable[[], float] = time.time,
+        max_break_glass_minutes: int = 240,
+    ) -> None:
+        self.engine = engine
+        self.recorder = Recorder(engine, audit, notifier, clock)
+        self.access = AccessRegistry(engine, self.recorder, clock)
+        self.requests = ApprovalStore(engine, self.recorder, self.access, clock)
+        self.controls = AgentControls(
+            engine,
+            self.recorder,
+            self.access,
+            clock,
+            max_break_glass_minutes=max_break_glass_minutes,
+        )
+        self.memory = SessionMemory(clock=clock)
+        # store calls from the gate's coroutines run here: a pool that outlives each event loop
+        # (asyncio.to_thread's default executor is created and torn down with every
+        # asyncio.run, which the synchronous gate API does per call)
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="proctor-approvals")
+        self.gate: Gate | None = None
+        self._worker: ApprovalWorker | None = None
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        store: StoreSettings | str | None = None,
+        *,
+        audit: AuditLog | None = None,
+        notifier: Notifier | None = None,
+        migrate_schema: bool = True,
+        clock: Callable[[], float] = time.time,
+        max_break_glass_minutes: int = 240,
+    ) -> ApprovalQueue:
+        """The queue in ``store`` (a URL or settings; default ``StoreSettings.from_env()``),
+        its schema brought up to date first unless ``migrate_schema`` is false."""
+        engine = create_store_engine(store if store is not None else StoreSettings.from_env())
+        if migrate_schema:
+            migrate(engine)
+        return cls(
+            engine,
+            audit=audit,
+            notifier=notifier,
+            clock=clock,
+            max_break_glass_minutes=max_break_glass_minutes,
+        )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run the blocking store call ``fn(*args)`` off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+
+    # -- the gate's hooks -------------------------------------------------------------------
+
+    def attach(self, gate: Gate) -> None:
+        if self.gate is not None and self.gate is not gate:
+            raise RegistrationError(
+                "this ApprovalQueue already serves another gate; give each gate its own queue "
+                "(they may share the store)"
+            )
+        self.gate = gate
+        self._worker = ApprovalWorker(gate, self)
+
+    async def on_ingest(self, session: Session, content: Labeled) -> None:
+        self.memory.saw(session, content)
+
+    async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
+        self.memory.did(session, call, outcome)
+
+    async def on_hold(self, session: Session, call: ToolCall, decision: Decision) -> str:
+        gate = self._require_gate()
+        pol = gate.policies.require(session.agent, session.environment)
+        plan = pol.tools.get(call.tool)
+        rule = plan.approval_rule if plan is not None else None
+        need = decision.approval or ApprovalRequirement(1, ())
+        groups = need.groups or (pol.spec.defaults.approval.group or pol.spec.agent.owner,)
+        approvers = max(need.approvers, 2 if rule is not None and rule.two_person else 1)
+        new = NewRequest(
+            session=session,
+            call=call,
+            held_by=decision.rule_ids,
+            reasons=decision.reasons,
+            approvers=approvers,
+            groups=tuple(groups),
+            excluded=(session.principal, session.agent, pol.spec.agent.role),
+            context=build_context(session, call, decision, plan, self.memory),
+            expires_seconds=rule.expires_seconds if rule is not None else 86400,
+            on_expiry=rule.on_expiry if rule is not None else "deny",
+            escalate_to=pol.spec.agent.owner,
+        )
+        req = await self.run(self.requests.create, new)
+        return req.id
+
+    async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
+        """The kill switch: one read of the agent's switch per call; an error DENIES."""
+        paused = await self.run(self.controls.paused, session.agent)
+        if paused is None:
+            return None
+        pol = self._require_gate().policies.require(session.agent, session.environment)
+        verdict = Verdict.DENY if pol.spec.controls.on_pause == "deny" else Verdict.HOLD
+        group = pol.spec.defaults.approval.group or pol.spec.agent.owner
+        hit = RuleHit(
+            KILL_SWITCH,
+            verdict,
+            f"agent {session.agent!r} is paused (by {paused.by}: {paused.reason})",
+            approval=ApprovalRequirement(1, (group,)) if verdict is Verdict.HOLD else None,
+        )
+        return StepResult.ok(Step.BOUNDARY, [hit])
+
+    async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
+        """Break-glass: an override in force for this agent and tool lifts the policy's holds
+        (flags, constraints, rate limits, confidence). Never the kill switch, and never a flow
+        hold: an argument that came from untrusted content may be an injection, and an
+        emergency is when one is least likely to be noticed."""
+        if any(r == KILL_SWITCH or r.startswith("flow.") for r in decision.rule_ids):
+            return None
+        pol = self._require_gate().policies.require(session.agent, session.environment)
+        settings = pol.spec.controls.break_glass
+        if not settings.allowed:
+            return None
+        grant = await self.run(
+            self.controls.active_grant, session.agent, call.tool, settings.max_minutes
+        )
+        if grant is None:
+            return None
+        return RuleHit(
+            f"breakglass.{grant.id}",
+            Verdict.ALLOW,
+            f"break-glass {grant.id} issued by {grant.issued_by}: {grant.reason}",
+            {"grant_id": grant.id, "issued_by": grant.issued_by, "expires_at": grant.expires_at},
+        )
+
+    def _require_gate(self) -> Gate:
+        if self.gate is None:
+            raise RegistrationError("ApprovalQueue is not attached to a gate")
+        return self.gate
+
+    # -- people -------------------------------------------------------------------------------
+
+    def pending(self) -> list[ApprovalRequest]:
+        """Pending requests, oldest first (expiring the overdue ones first)."""
+        self.requests.expire_due()
+        return self.requests.find([ApprovalState.PENDING], limit=1000)
+
+    def get(self, approval_id: str) -> ApprovalRequest:
+        return self.requests.get(approval_id)
+
+    def approve(
+        self, approval_id: str, *, by: Principal, note: str | None = None
+    ) -> ApprovalRequest:
+        return self.requests.approve(approval_id, by, note)
+
+    def deny(self, approval_id: str, *, by: Principal, note: str | None = None) -> ApprovalRequest:
+        return self.requests.deny(approval_id, by, note)
+
+    def cancel(
+        self, approval_id: str, *, by: Principal, note: str | None = None
+    ) -> ApprovalRequest:
+        """An admin withdraws a pending request."""
+        self.access.verify(by).require(Role.ADMIN, action="cancel requests")
+        return self.requests.cancel(approval_id, by=by.name, note=note)
+
+    def authenticate(self, name: str, key: str) -> Principal:
+        return self.access.authenticate(name, key)
+
+    # -- the agent -----------------------------------------------------------------------------
+
+    def ticket(self, held: Outcome | str) -> Ticket:
+        """The ticket of a held call: its ``Outcome`` (status pending) or approval id."""
+        approval_id = held if isinstance(held, str) else held.approval_id
+        if not approval_id:
+            raise ValueError("this outcome was not held: it has no approval id")
+        return Ticket(self, approval_id)
+
+    def worker(self) -> ApprovalWorker | None:
+        """The worker that executes approved requests through the attached gate."""
+        return self._worker
+
+    def close(self) -> None:
+        """Relay what is left, stop the notifier (delivering what is queued), release the
+        store's connections."""
+        try:
+            self.recorder.relay()
+        finally:
+            if self.recorder.notifier is not None:
+                self.recorder.notifier.close()
+            self._pool.shutdown(wait=True)
+            self.engine.dispose()

@@ -1,0 +1,115 @@
+"""The agent's side of a held call: a ticket to poll, or to wait on with a timeout.
+
+One algorithm, async (``aoutcome``); ``outcome`` is its synchronous wrapper. When the queue's
+gate has the tool, a ticket that sees its request approved executes it there and then (through
+the same exactly-once claim as any worker), so one process needs no separate worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from proctor.approvals._request import FINAL, ApprovalRequest, ApprovalState
+from proctor.approvals._worker import run_sync
+
+if TYPE_CHECKING:
+    from proctor.approvals._queue import ApprovalQueue
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """Where a held call stands: its state, and for an executed one the tool's result (as
+    JSON-ready data) or the error. ``done``: nothing more will happen to it."""
+
+    approval_id: str
+    state: ApprovalState
+    result: Any = None
+    error: str | None = None
+    decided_by: str | None = None
+    note: str | None = None  # what the deciding person wrote (a denial's reason)
+
+    @property
+    def done(self) -> bool:
+        return self.state in FINAL
+
+    @property
+    def executed(self) -> bool:
+        return self.state is ApprovalState.EXECUTED
+
+    @staticmethod
+    def of(req: ApprovalRequest) -> Resolution:
+        note = next((v.note for v in reversed(req.votes) if v.note), None)
+        return Resolution(req.id, req.state, req.result, req.error, req.decided_by, note)
+
+
+class Ticket:
+    """A held call, from the agent's side."""
+
+    def __init__(
+        self,
+        queue: ApprovalQueue,
+        approval_id: str,
+        *,
+        interval: float = 0.05,
+        max_interval: float = 2.0,
+    ) -> None:
+        self.queue = queue
+        self.approval_id = approval_id
+        self.interval = interval
+        self.max_interval = max_interval
+        self._ingested = False
+
+    async def apoll(self, *, execute: bool = True) -> Resolution:
+        """Where the request stands now. If it is approved and ``execute`` is true and this
+        queue's gate has the tool, execute it first (exactly once, whoever else tries)."""
+        req = await self.queue.run(self.queue.requests.get, self.approval_id)
+        worker = self.queue.worker()
+        if (
+            execute
+            and req.state is ApprovalState.APPROVED
+            and worker is not None
+            and worker.can_run(req.agent, req.environment, req.tool)
+        ):
+            if await worker.aexecute(req.id) is not None:
+                self._ingested = True  # the gate ingested the output into the session
+            req = await self.queue.run(self.queue.requests.get, self.approval_id)
+        if req.state is ApprovalState.EXECUTED and not self._ingested:
+            # executed elsewhere: the output enters this session as the tool's content, so
+            # that provenance keeps working for the agent's next calls
+            gate = self.queue.gate
+            if gate is not None and gate.registered(req.tool) is not None:
+                await gate.aingest(req.session(), req.result, f"tool:{req.tool}")  # may raise
+            self._ingested = True
+        return Resolution.of(req)
+
+    def poll(self, *, execute: bool = True) -> Resolution:
+        """Synchronous ``apoll``."""
+        return run_sync(self.apoll(execute=execute))
+
+    async def aoutcome(self, timeout: float, *, execute: bool = True) -> Resolution:
+        """Wait at most ``timeout`` seconds for the request to be done (executed, failed,
+        denied, expired or cancelled); return where it stands then (``done`` false if the
+        time ran out first). Polls with exponential backoff, from ``interval`` up to
+        ``max_interval`` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = self.interval
+        while True:
+            res = await self.apoll(execute=execute)
+            left = deadline - time.monotonic()
+            if res.done or left <= 0:
+                return res
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, self.max_interval)
+
+    def outcome(self, timeout: float, *, execute: bool = True) -> Resolution:
+        """Synchronous ``aoutcome``. Inside a running event loop, use ``aoutcome``."""
+        return run_sync(self.aoutcome(timeout, execute=execute))
+
+    def cancel(self, reason: str | None = None) -> Resolution:
+        """Withdraw the request while it is pending (the agent no longer wants the action)."""
+        req = self.queue.requests.get(self.approval_id)
+        done = self.queue.requests.cancel(self.approval_id, by=f"agent:{req.agent}", note=reason)
+        return Resolution.of(done)

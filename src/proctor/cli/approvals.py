@@ -1,0 +1,210 @@
+"""``proctor approvals``: read the queue, approve and deny, as a named principal."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from proctor.approvals import ApprovalRequest, ApprovalState, Role
+from proctor.cli._oversight import As, DatabaseUrl, acting, out, require
+
+app = typer.Typer(help="Act on held calls: list, show, approve, deny.", no_args_is_help=True)
+
+READERS = (Role.VIEWER, Role.APPROVER, Role.OPERATOR, Role.ADMIN)
+
+
+def _when(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _as_dict(req: ApprovalRequest) -> dict[str, Any]:
+    return {
+        "id": req.id,
+        "state": str(req.state),
+        "agent": req.agent,
+        "environment": req.environment,
+        "tenant": req.tenant,
+        "requested_for": req.principal,
+        "session_id": req.session_id,
+        "call_id": req.call_id,
+        "tool": req.tool,
+        "args": req.args,
+        "held_by": list(req.held_by),
+        "needs": req.needs(),
+        "missing": req.missing(),
+        "excluded": list(req.excluded),
+        "created_at": _when(req.created_at),
+        "expires_at": _when(req.expires_at),
+        "on_expiry": req.on_expiry,
+        "escalated": req.escalated,
+        "votes": [
+            {
+                "by": v.approver,
+                "vote": v.vote,
+                "groups": list(v.groups),
+                "note": v.note,
+                "at": _when(v.at),
+            }
+            for v in req.votes
+        ],
+        "decided_by": req.decided_by,
+        "result": req.result,
+        "error": req.error,
+        "context": req.context,
+    }
+
+
+def _provenance(prov: dict[str, Any]) -> list[str]:
+    """One line per kind of origin: arguments with the same provenance, basis and content."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for path, p in sorted(prov.items()):
+        key = (str(p.get("provenance")), str(p.get("basis")), ", ".join(p.get("links", [])))
+        groups.setdefault(key, []).append(path)
+    lines = []
+    for (kind, basis, links), paths in groups.items():
+        named = ", ".join(paths[:4]) + (f" and {len(paths) - 4} more" if len(paths) > 4 else "")
+        lines.append(f"  {named}: {kind} ({basis})" + (f" from {links}" if links else ""))
+    return lines
+
+
+@app.command("list")
+def list_cmd(
+    as_: As = None,
+    state: Annotated[
+        list[ApprovalState] | None,
+        typer.Option("--state", help="Only requests in this state (repeatable); default pending."),
+    ] = None,
+    all_states: Annotated[bool, typer.Option("--all", help="Requests in every state.")] = False,
+    agent: Annotated[str | None, typer.Option(help="Only this agent's requests.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List approval requests, oldest first (overdue ones are expired first).
+
+    Needs any role: viewer, approver, operator or admin.
+    """
+    with acting(database_url, as_) as ctx:
+        require(ctx).require(*READERS, action="read the approval queue")
+        ctx.queue.requests.expire_due()
+        states = None if all_states else (state or [ApprovalState.PENDING])
+        found = ctx.queue.requests.find(states, agent=agent, limit=limit)
+    if as_json:
+        for req in found:
+            typer.echo(json.dumps(_as_dict(req), sort_keys=True, default=str))
+        return
+    table = Table(title=f"{len(found)} approval request(s)")
+    for col in ("id", "state", "agent", "tool", "held by", "needs", "expires"):
+        table.add_column(col, overflow="fold")
+    for req in found:
+        table.add_row(
+            req.id,
+            str(req.state),
+            req.agent,
+            req.tool,
+            ", ".join(req.held_by),
+            req.missing() or req.needs() if req.state is ApprovalState.PENDING else "",
+            _when(req.expires_at) if req.state is ApprovalState.PENDING else "",
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    approval_id: Annotated[str, typer.Argument(help="The request id (apr_...).")],
+    as_: As = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show everything a reviewer needs: the exact call, the rules that held it and why, where
+    each argument came from and what the agent saw, recent actions, risk flags, the agent's
+    reason and confidence, and the votes so far.
+
+    Needs any role: viewer, approver, operator or admin.
+    """
+    with acting(database_url, as_) as ctx:
+        require(ctx).require(*READERS, action="read the approval queue")
+        req = ctx.queue.requests.get(approval_id)
+    data = _as_dict(req)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+        return
+    c = req.context
+    lines = [
+        f"[bold]{req.id}[/] {req.state}: {req.tool} by agent {req.agent} for {req.principal} "
+        f"({req.tenant}, {req.environment})",
+        f"  arguments: {escape(json.dumps(req.args, sort_keys=True))}",
+        f"  needs: {req.needs()}" + (f"; still missing {req.missing()}" if req.missing() else ""),
+        f"  never approved by: {', '.join(x for x in req.excluded if x)}",
+        f"  created {_when(req.created_at)}, expires {_when(req.expires_at)} "
+        f"(then {'escalated to ' + req.escalate_to if req.on_expiry == 'escalate' else 'denied'})",
+        "  held by:",
+        *(f"    [{h['rule_id']}] {escape(h['reason'])}" for h in c.get("held_by", [])),
+    ]
+    agent = c.get("agent", {})
+    if agent.get("reason") or agent.get("confidence") is not None:
+        lines.append(
+            f"  agent says: {escape(str(agent.get('reason')))} "
+            f"(confidence {agent.get('confidence')})"
+        )
+    risk = c.get("risk", {})
+    lines.append(
+        f"  risk: flags {', '.join(risk.get('flags', [])) or 'none'}, "
+        f"autonomy {risk.get('autonomy')}"
+    )
+    lines += _provenance(c.get("provenance", {}))
+    for saw in c.get("saw", []):
+        lines.append(
+            f"  saw {saw.get('content_id')} from {saw.get('source')} "
+            f"[{saw.get('trust')}, {saw.get('confidentiality')}]: "
+            f"{escape(str(saw.get('excerpt', '')))[:200]}"
+        )
+    for act in c.get("recent", []):
+        lines.append(f"  earlier: {act['at']} {act['tool']} {act['verdict']} -> {act['status']}")
+    for v in req.votes:
+        lines.append(
+            f"  vote: {v.approver} {v.vote}s at {_when(v.at)}"
+            + (f": {escape(v.note)}" if v.note else "")
+        )
+    if req.error:
+        lines.append(f"  error: {escape(req.error)}")
+    if req.result is not None:
+        lines.append(f"  result: {escape(json.dumps(req.result, default=str))[:300]}")
+    for line in lines:
+        out.print(line)
+
+
+@app.command()
+def approve(
+    approval_id: Annotated[str, typer.Argument(help="The request id (apr_...).")],
+    as_: As = None,
+    note: Annotated[str | None, typer.Option(help="Why (kept in the audit log).")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Approve a request. Needs the approver role and membership of a required group; never the
+    requester or the agent itself, and each person votes once. The agent's gate (or a worker)
+    executes it once enough people approved.
+    """
+    with acting(database_url, as_) as ctx:
+        req = ctx.queue.requests.approve(approval_id, require(ctx), note)
+    missing = req.missing()
+    out.print(f"{req.id} {req.state}" + (f"; still needs {missing}" if missing else ""))
+
+
+@app.command()
+def deny(
+    approval_id: Annotated[str, typer.Argument(help="The request id (apr_...).")],
+    reason: Annotated[str, typer.Option(help="Why: shown to the agent, kept in the audit log.")],
+    as_: As = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Deny a request: final, it never executes. Needs the approver role and membership of a
+    required group."""
+    with acting(database_url, as_) as ctx:
+        req = ctx.queue.requests.deny(approval_id, require(ctx), reason)
+    out.print(f"{req.id} {req.state}")
