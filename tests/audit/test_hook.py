@@ -182,3 +182,32 @@ def test_an_ingest_that_cannot_be_recorded_is_refused(tmp_path, make_log):
     with pytest.raises(Exception, match="audit"):
         gate.ingest(session, "hello", "email")
     gate.close()
+
+
+def test_argument_values_are_masked_with_a_keyed_digest_that_guessing_cannot_reverse(
+    gate_and_log,
+):
+    import hashlib
+    import hmac
+
+    from proctor.audit import canonical_json
+    from proctor.audit._canonical import value_digest
+
+    gate, log, _ = gate_and_log
+    session = gate.open_session("refunds-bot", principal="ticket:T-1", tenant="acme")
+    gate.call(session, "payments.refund", {"order_id": SECRET_ORDER, "amount": 40.0})
+    records = list(log.records())
+    decision = next(r for r in records if r.kind == EventKind.DECISION)
+    amount = decision.body["args"]["amount"]
+    assert amount["type"] == "number"
+    assert "sha256" not in amount
+    text = "\n".join(r.as_json() for r in records)
+    for guess in (40.0, SECRET_ORDER):  # what an attacker would hash and look for
+        assert value_digest(guess) not in text
+        assert str(guess) not in text
+    # whoever holds the signing key recomputes it
+    key = Signer.from_seed(SEED).digest_key()
+    mac = hmac.new(key, canonical_json(40.0).encode(), hashlib.sha256).hexdigest()
+    assert amount["hmac"].endswith(":" + mac)
+    outcome = next(r for r in records if r.kind == EventKind.OUTCOME)
+    assert "hmac" in outcome.body["output"]

@@ -69,7 +69,8 @@ class ApprovalQueue(GateHooks):
         self.engine = engine
         self.recorder = Recorder(engine, audit, notifier, clock)
         self.access = AccessRegistry(engine, self.recorder, clock)
-        self.requests = ApprovalStore(engine, self.recorder, self.access, clock)
+        digest = audit.digest if audit is not None else None  # masks argument values
+        self.requests = ApprovalStore(engine, self.recorder, self.access, clock, digest)
         self.controls = AgentControls(
             engine,
             self.recorder,

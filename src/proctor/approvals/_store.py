@@ -33,6 +33,7 @@ from proctor.approvals._request import (
     satisfied,
 )
 from proctor.audit import events, mask_args
+from proctor.audit._canonical import Digest
 from proctor.errors import (
     AccessDeniedError,
     ApprovalNotFoundError,
@@ -91,11 +92,13 @@ class ApprovalStore:
         recorder: Recorder,
         access: AccessRegistry,
         clock: Callable[[], float] = time.time,
+        digest: Digest | None = None,
     ) -> None:
         self.engine = engine
         self.recorder = recorder
         self.access = access
         self._clock = clock
+        self._digest = digest  # the audit log's keyed digest, for argument values in records
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -177,7 +180,7 @@ class ApprovalStore:
                 "agent": session.agent,
                 "rule_ids": list(new.held_by),
                 "reasons": scrubbed,
-                "args": mask_args(call.args),
+                "args": mask_args(call.args, self._digest),
                 "approvers": new.approvers,
                 "groups": list(new.groups),
                 "expires_at": iso(req.expires_at),

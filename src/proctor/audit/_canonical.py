@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from hashlib import sha256 as _sha256
 from json.encoder import encode_basestring as _q
 
@@ -88,11 +88,22 @@ def value_digest(value: object) -> str:
     return sha256_hex(text)
 
 
-def mask_value(value: object) -> dict[str, str]:
-    """What the audit log keeps of a value: its type and a digest, never the value itself."""
-    return {"type": json_type(value), "sha256": value_digest(value)}
+Digest = Callable[[object], str]
+"""A keyed digest of a value's canonical JSON (``proctor.vault.KeyedDigest``)."""
 
 
-def mask_args(args: Mapping[str, object]) -> dict[str, dict[str, str]]:
-    """Argument names with masked values. Until data classes land every value is masked."""
-    return {str(name): mask_value(value) for name, value in args.items()}
+def mask_value(value: object, digest: Digest | None = None) -> dict[str, str]:
+    """What the audit log keeps of a value: its type and a digest, never the value itself.
+    With ``digest`` (the log's keyed digest) the digest is an HMAC that a reader without the
+    key cannot reverse by trying candidates; without it, a bare SHA-256 (guessable for small
+    values such as amounts: only for logs that have no key)."""
+    if digest is None:
+        return {"type": json_type(value), "sha256": value_digest(value)}
+    return {"type": json_type(value), "hmac": digest(value)}
+
+
+def mask_args(
+    args: Mapping[str, object], digest: Digest | None = None
+) -> dict[str, dict[str, str]]:
+    """Argument names with masked values."""
+    return {str(name): mask_value(value, digest) for name, value in args.items()}

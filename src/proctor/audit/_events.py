@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from proctor.audit._canonical import json_type, mask_args, value_digest
+from proctor.audit._canonical import Digest, mask_args, mask_value
 from proctor.flow import Labeled
 from proctor.model import Decision, Outcome, Session, Step, ToolCall, new_id
 
@@ -106,6 +106,12 @@ def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
     return scrub
 
 
+def _digest_of(text: str, digest: Digest | None) -> dict[str, str]:
+    masked = mask_value(text, digest)
+    masked.pop("type")
+    return masked
+
+
 def session_opened(session: Session) -> Event:
     return Event(
         EventKind.SESSION_OPENED,
@@ -121,7 +127,11 @@ def session_opened(session: Session) -> Event:
 
 
 def decision(
-    session: Session, call: ToolCall, decided: Decision, links: Sequence[str] = ()
+    session: Session,
+    call: ToolCall,
+    decided: Decision,
+    links: Sequence[str] = (),
+    digest: Digest | None = None,
 ) -> Event:
     """The verdict on a call, the rules and reasons behind it, and the masked arguments.
     Argument values quoted in reasons are replaced by the argument's name."""
@@ -133,7 +143,7 @@ def decision(
         "policy": decided.policy,
         "rule_ids": list(decided.rule_ids),
         "reasons": [scrub(r) for r in decided.reasons],
-        "args": mask_args(call.args),
+        "args": mask_args(call.args, digest),
         "steps": [
             {"step": str(s.step), "verdict": str(s.verdict), "status": str(s.status)}
             for s in decided.steps
@@ -169,7 +179,9 @@ def provenance(decided: Decision) -> dict[str, dict[str, Any]]:
     return out
 
 
-def content_ingested(session: Session, content: Labeled, links: Sequence[str] = ()) -> Event:
+def content_ingested(
+    session: Session, content: Labeled, links: Sequence[str] = (), digest: Digest | None = None
+) -> Event:
     """Content that entered the session: source, labels, and what was found in it, masked: the
     digest of the text the model saw, the kinds of values indexed, never the text itself."""
     kinds: dict[str, int] = {}
@@ -181,7 +193,7 @@ def content_ingested(session: Session, content: Labeled, links: Sequence[str] = 
         "trust": str(content.label.trust),
         "confidentiality": str(content.label.confidentiality),
         "tenant": content.label.tenant,
-        "text": {"length": len(content.text), "sha256": value_digest(content.text)},
+        "text": {"length": len(content.text), **_digest_of(content.text, digest)},
         "values": dict(sorted(kinds.items())),
         "instructions": len(content.instructions),
         "findings": [],
@@ -189,7 +201,13 @@ def content_ingested(session: Session, content: Labeled, links: Sequence[str] = 
     return Event(EventKind.CONTENT_INGESTED, body, session.id, tuple(links))
 
 
-def outcome(session: Session, call: ToolCall, result: Outcome, links: Sequence[str] = ()) -> Event:
+def outcome(
+    session: Session,
+    call: ToolCall,
+    result: Outcome,
+    links: Sequence[str] = (),
+    digest: Digest | None = None,
+) -> Event:
     """What came of a call: status, output digest (never the output), approval id, error."""
     body: dict[str, Any] = {
         "call_id": call.id,
@@ -201,7 +219,7 @@ def outcome(session: Session, call: ToolCall, result: Outcome, links: Sequence[s
         "duration_ms": None if result.duration_ms is None else round(result.duration_ms, 3),
     }
     if result.ok:
-        body["output"] = {"type": json_type(result.result), "sha256": value_digest(result.result)}
+        body["output"] = mask_value(result.result, digest)
     return Event(EventKind.OUTCOME, body, session.id, tuple(links))
 
 

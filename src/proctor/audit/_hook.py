@@ -67,7 +67,9 @@ class AuditHook(GateHooks):
             ]
         return self._append_in_session(
             session,
-            lambda sid: events.decision(session, call, decision, [sid, *dict.fromkeys(seen)]),
+            lambda sid: events.decision(
+                session, call, decision, [sid, *dict.fromkeys(seen)], self.log.digest
+            ),
         )
 
     def _append_in_session(self, session: Session, build: Callable[[str], events.Event]) -> Record:
@@ -82,7 +84,7 @@ class AuditHook(GateHooks):
 
     def _record_ingest(self, session: Session, content: Labeled) -> Record:
         rec = self._append_in_session(
-            session, lambda sid: events.content_ingested(session, content, [sid])
+            session, lambda sid: events.content_ingested(session, content, [sid], self.log.digest)
         )
         with self._lock:
             self._contents[content.id] = rec.id
@@ -111,5 +113,5 @@ class AuditHook(GateHooks):
     async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         with self._lock:
             link = self._decisions.pop(call.id, None)
-        event = events.outcome(session, call, outcome, [link] if link else [])
+        event = events.outcome(session, call, outcome, [link] if link else [], self.log.digest)
         await asyncio.to_thread(self.log.append, event)

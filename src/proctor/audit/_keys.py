@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from proctor.audit._canonical import canonical_json
 from proctor.audit._errors import AuditKeyError
@@ -102,6 +103,16 @@ class Signer:
     @property
     def key_id(self) -> str:
         return key_id(self.public_key)
+
+    def digest_key(self) -> bytes:
+        """A 32-byte key for the log's keyed digests, derived (HKDF-SHA256) from the signing
+        key: whoever holds the signing key can recompute a digest, no one else can."""
+        seed = self.private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"proctor.audit/digest").derive(seed)
 
     def sign(self, seq: int, head_hash: str) -> str:
         return self.private_key.sign(checkpoint_message(seq, head_hash)).hex()

@@ -41,6 +41,7 @@ from proctor.store import (
     migrate,
 )
 from proctor.store._engine import WRITE
+from proctor.vault._digest import KeyedDigest
 
 log = logging.getLogger("proctor.audit")
 _RECENT = 100_000  # ids remembered to check links without a query
@@ -171,7 +172,8 @@ class _Lent:
 
 class AuditLog:
     """Appends events to the chain and reads it back. Thread-safe; one per process is enough.
-    With ``signer`` None the log is for reading: an append that is due a checkpoint fails."""
+    With ``signer`` None the log is for reading and refuses to append. ``digest`` masks values
+    in records (an HMAC); by default it is derived from the signing key."""
 
     def __init__(
         self,
@@ -181,10 +183,14 @@ class AuditLog:
         checkpoint_every: int = 1000,
         checkpoint_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
+        digest: KeyedDigest | None = None,
     ) -> None:
         self._engine = engine
         self._bind(engine)
         self.signer = signer
+        self.digest: KeyedDigest | None = digest
+        if digest is None and signer is not None:
+            self.digest = KeyedDigest(signer.digest_key(), f"audit-{signer.key_id[:8]}")
         self.checkpoint_every = checkpoint_every
         self.checkpoint_seconds = checkpoint_seconds
         self._clock = clock

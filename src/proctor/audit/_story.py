@@ -10,12 +10,16 @@ from proctor.audit._events import EventKind
 from proctor.audit._log import Record
 
 
+def _short(masked: dict[str, Any]) -> str:
+    """The first digits of a masked value's digest (keyed ``hmac-sha256:key:hex`` or sha256)."""
+    digest = str(masked.get("hmac") or masked.get("sha256") or "")
+    return digest.rsplit(":", 1)[-1][:12]
+
+
 def _args(args: dict[str, Any]) -> str:
     if not args:
         return "no arguments"
-    parts = [
-        f"{name}=<{v.get('type')} {str(v.get('sha256', ''))[:12]}>" for name, v in args.items()
-    ]
+    parts = [f"{name}=<{v.get('type')} {_short(v)}>" for name, v in args.items()]
     return ", ".join(parts)
 
 
@@ -33,7 +37,7 @@ def describe(record: Record) -> str:
         line = (
             f"saw {b.get('trust')} {b.get('confidentiality')} content {b.get('content_id')} "
             f"from {b.get('source')} <{text.get('length')} chars "
-            f"{str(text.get('sha256', ''))[:12]}>"
+            f"{_short(text)}>"
         )
         if b.get("instructions"):
             line += f", {b['instructions']} instruction-like passage(s)"
@@ -56,7 +60,7 @@ def describe(record: Record) -> str:
             line += f", awaiting approval {b['approval_id']}"
         if b.get("output"):
             out = b["output"]
-            line += f", output <{out.get('type')} {str(out.get('sha256', ''))[:12]}>"
+            line += f", output <{out.get('type')} {_short(out)}>"
         if b.get("error") and not b.get("approval_id"):
             line += f": {b['error']}"
         return line
