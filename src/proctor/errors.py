@@ -12,11 +12,14 @@
     ├── GateClosedError        the synchronous API was used inside a running event loop
     ├── DataAccessError        data access controls are misconfigured or refused content
     ├── VaultError             a token is unknown here, or the vault's keys cannot decrypt it
-    └── CredentialError        a scoped credential or a secret reference was refused
-        ├── CredentialExpiredError      the token's lifetime is over
-        ├── CredentialReplayedError     the token was already presented once
-        ├── CredentialScopeError        the token is for another tool, session or tenant
-        └── EnvironmentMismatchError    a credential or secret of another environment
+    ├── CredentialError        a scoped credential or a secret reference was refused
+    │   ├── CredentialExpiredError      the token's lifetime is over
+    │   ├── CredentialReplayedError     the token was already presented once
+    │   ├── CredentialScopeError        the token is for another tool, session or tenant
+    │   └── EnvironmentMismatchError    a credential or secret of another environment
+    ├── MemoryScopeError       a memory call without a complete scope (tenant, workspace, agent)
+    ├── MemoryLeakError        content carried values or tokens of another tenant or subject
+    └── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -119,3 +122,24 @@ class CredentialScopeError(CredentialError):
 class EnvironmentMismatchError(CredentialError):
     """A credential or secret of one environment was presented to another
     (production refuses staging and dev, and vice versa)."""
+
+
+class MemoryScopeError(ProctorError):
+    """A memory operation was called without a complete scope (tenant, workspace and agent,
+    each a valid name), or a session's memory scope cannot be resolved. There is no memory
+    call without a scope."""
+
+
+class MemoryLeakError(ProctorError):
+    """Content carried values or tokens that belong to another tenant or subject; it was
+    dropped before it reached the session or the store, audited and alerted on. ``reasons``
+    name the kinds of values (never the values)."""
+
+    def __init__(self, source: str, reasons: tuple[str, ...]) -> None:
+        self.source, self.reasons = source, reasons
+        super().__init__(f"content from {source} dropped: " + "; ".join(reasons))
+
+
+class MemoryItemError(ProctorError):
+    """A memory item is malformed (kind, text), unknown in this tenant, or not awaiting the
+    review asked for; or its reviewer is not named."""

@@ -19,6 +19,8 @@ def test_store_public_names():
         "current_revision",
         "head_revision",
         "is_sqlite",
+        "memory_items",
+        "memory_values",
         "metadata",
         "migrate",
         "vault_tokens",

@@ -52,6 +52,8 @@ def test_migrate_creates_the_tables_at_head_and_is_idempotent(db_url):
         "proctor_audit_checkpoints",
         "proctor_audit_head",
         "proctor_vault_tokens",
+        "proctor_memory_items",
+        "proctor_memory_values",
         VERSION_TABLE,
     } <= tables
     assert all(t.startswith("proctor_") for t in tables)

@@ -34,6 +34,11 @@ class EventKind(StrEnum):
     BREAK_GLASS = "break_glass"
     ALERT = "alert"
     DATA_ACCESS = "data.access"
+    MEMORY_WRITTEN = "memory.written"
+    MEMORY_REVIEWED = "memory.reviewed"
+    MEMORY_DELETED = "memory.deleted"
+    MEMORY_ERASED = "memory.erased"
+    MEMORY_LEAK = "memory.leak"
 
     def __str__(self) -> str:
         return self.value

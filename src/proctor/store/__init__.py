@@ -20,6 +20,8 @@ from proctor.store._tables import (
     audit_checkpoints,
     audit_head,
     audit_records,
+    memory_items,
+    memory_values,
     metadata,
     vault_tokens,
 )
@@ -37,6 +39,8 @@ __all__ = [
     "current_revision",
     "head_revision",
     "is_sqlite",
+    "memory_items",
+    "memory_values",
     "metadata",
     "migrate",
     "vault_tokens",
