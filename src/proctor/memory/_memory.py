@@ -170,12 +170,13 @@ class Memory:
         return self.store.get(scope, item_id, self.clock())
 
     def search(self, scope: Scope, query: str = "", *, limit: int = 10) -> list[MemoryItem]:
-        """Items of ``scope`` containing the query's words (keyword search), best first.
-        Never an item awaiting review or expired."""
+        """Items of ``scope`` containing the query's words (keyword search), best first; an
+        empty query: the newest items. Never an item awaiting review or expired."""
         scope = require_scope(scope)
-        if limit < 1:
+        terms = terms_of(query)
+        if limit < 1 or (query.strip() and not terms):
             return []
-        return self.store.search(scope, terms_of(query), self.clock(), min(limit, 200))
+        return self.store.search(scope, terms, self.clock(), min(limit, 200))
 
     def delete(self, scope: Scope, item_id: str, *, by: str = "agent") -> bool:
         """Delete an item ``scope`` may see (whatever its status). True if one was deleted."""
