@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from proctor.errors import MemoryItemError
 from proctor.memory import MemoryRules, Origin, Scope
 from proctor.policy import PolicySet, load_policy_text
 from proctor.policy._memory_schema import MemoryPolicy
@@ -68,7 +69,7 @@ def test_expired_items_are_never_returned(sqlite_url, make_memory):
     assert [i.id for i in memory.pending("acme")] == [pending.id]
     clock.advance(23 * DAY)  # the pending item's 30 days
     assert memory.pending("acme") == []
-    with pytest.raises(Exception, match="expired|awaits"):
+    with pytest.raises(MemoryItemError, match=r"expired|awaits"):
         memory.review("acme", pending.id, approve=True, by="alice")
 
 
@@ -135,7 +136,8 @@ def test_erasure_deletes_everything_about_a_subject_and_reports_it(memory_url, m
     )
     general = memory.put(Scope("acme", "retail", "bot"), "general", origin=Origin.principal())
     report = memory.erase("acme", "C-1", by="dpo@acme.example", reason="GDPR art. 17 request")
-    assert set(report.items) == {i.id for i in c1} and report.count == 3
+    assert set(report.items) == {i.id for i in c1}
+    assert report.count == 3
     assert report.by_kind == {"note": 2, "address": 1}
     assert report.by_workspace == {"retail": 2, "loans": 1}
     for item in c1:
@@ -145,7 +147,8 @@ def test_erasure_deletes_everything_about_a_subject_and_reports_it(memory_url, m
     record = [r for r in memory.audit.records() if r.kind == "memory.erased"]
     assert [r.id for r in record] == [report.audit_id]
     body = record[0].body
-    assert body["count"] == 3 and body["by"] == "dpo@acme.example"
+    assert body["count"] == 3
+    assert body["by"] == "dpo@acme.example"
     assert "C-1" not in record[0].body_json  # the subject is a keyed digest
     again = memory.erase("acme", "C-1", by="dpo@acme.example")
     assert again.count == 0

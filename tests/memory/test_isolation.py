@@ -82,7 +82,8 @@ def test_no_answer_ever_belongs_to_another_scope(memory, written, program):
             got = memory.get(scope, item_id)
             owner, _ = written[item_id]
             if visible(owner, scope):
-                assert got is not None and got.scope == owner
+                assert got is not None
+                assert got.scope == owner
             else:
                 assert got is None, f"{scope} read {item_id} of {owner}"
         elif op == "search":
@@ -185,18 +186,18 @@ def test_a_row_of_another_tenant_cannot_be_written(pg_app_url, make_memory):
             text("UPDATE proctor_memory_items SET tenant = 'globex' WHERE id = :id"),
             {"id": row.id},
         )
+    insert = text(
+        "INSERT INTO proctor_memory_items (id, tenant, workspace, agent, kind, text, "
+        "search_text, status, trust, confidentiality, source, provenance, created_at, "
+        "expires_at) VALUES ('mem_x', 'globex', 'w', 'bot', 'note', 'x', 'x', "
+        "'active', 'trusted', 'internal', 'operator', '{}', 0, 1e12)"
+    )
     engine = create_engine(pg_app_url)
     try:
-        with pytest.raises(DBAPIError, match="row-level security"), engine.begin() as conn:
+        with engine.connect() as conn:
             conn.execute(text("SELECT set_config('proctor.tenant', 'acme', true)"))
-            conn.execute(
-                text(
-                    "INSERT INTO proctor_memory_items (id, tenant, workspace, agent, kind, text, "
-                    "search_text, status, trust, confidentiality, source, provenance, created_at, "
-                    "expires_at) VALUES ('mem_x', 'globex', 'w', 'bot', 'note', 'x', 'x', "
-                    "'active', 'trusted', 'internal', 'operator', '{}', 0, 1e12)"
-                )
-            )
+            with pytest.raises(DBAPIError, match="row-level security"):
+                conn.execute(insert)
     finally:
         engine.dispose()
 

@@ -24,7 +24,8 @@ def test_put_then_get_and_search(memory):
         kind="preference",
         origin=Origin.principal(session_id="ses_1"),
     )
-    assert item.status is Status.ACTIVE and item.trusted
+    assert item.status is Status.ACTIVE
+    assert item.trusted
     assert memory.get(A_C1, item.id) == item
     assert [i.id for i in memory.search(A_C1, "EMAIL")] == [item.id]
     assert memory.search(A_C1, "invoice") == []
@@ -84,6 +85,7 @@ def test_an_item_records_its_provenance(memory):
 
 def test_an_item_of_unknown_origin_is_untrusted_and_quarantined_by_default(memory):
     item = memory.put(A, "Customer said the parcel never arrived")
-    assert not item.trusted and item.status is Status.PENDING
+    assert not item.trusted
+    assert item.status is Status.PENDING
     assert memory.get(A, item.id) is None
     assert memory.search(A, "parcel") == []

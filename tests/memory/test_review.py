@@ -64,7 +64,8 @@ def test_quarantine_and_review_per_kind(memory, kind, origin, status, trusted):
 def test_a_fenced_kind_is_returned_marked_untrusted(memory):
     item = memory.put(A, "Prefers the blue catalogue", kind="preference", origin=UNTRUSTED)
     got = memory.get(A, item.id)
-    assert got is not None and not got.trusted
+    assert got is not None
+    assert not got.trusted
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,8 @@ def test_a_fenced_kind_is_returned_marked_untrusted(memory):
 )
 def test_instruction_like_text_is_never_trusted_even_from_the_operator(memory, text):
     item = memory.put(A, text, kind="preference", origin=Origin.principal())
-    assert item.findings and not item.trusted
+    assert item.findings
+    assert not item.trusted
     assert memory.get(A, item.id) is not None  # preference: fenced, returned untrusted
 
 
@@ -85,8 +87,10 @@ def test_instruction_like_text_stays_untrusted_after_approval(memory):
     item = memory.put(A, INJECTION, kind="standing_instruction", origin=Origin.principal())
     assert item.pending
     approved = memory.review("acme", item.id, approve=True, by="alice@acme.example")
-    assert approved is not None and approved.status is Status.ACTIVE
-    assert not approved.trusted and approved.reviewed_by == "alice@acme.example"
+    assert approved is not None
+    assert approved.status is Status.ACTIVE
+    assert not approved.trusted
+    assert approved.reviewed_by == "alice@acme.example"
 
 
 @pytest.mark.parametrize(
@@ -114,13 +118,15 @@ def test_review_approves_a_fact_which_then_counts_as_trusted(memory):
     assert (pending.source, pending.session_id, pending.contents) == ("email", "ses_1", ("cnt_1",))
     assert pending.audit_id is not None
     approved = memory.review("acme", item.id, approve=True, by="alice", note="called back")
-    assert approved is not None and approved.trusted
+    assert approved is not None
+    assert approved.trusted
     assert memory.get(A, item.id) == approved
     assert memory.pending("acme") == []
     kinds = [r.kind for r in memory.audit.records()]
     assert kinds == ["memory.written", "memory.reviewed"]
     review = list(memory.audit.records())[-1]
-    assert review.body["approved"] is True and review.body["by"] == "alice"
+    assert review.body["approved"] is True
+    assert review.body["by"] == "alice"
     assert review.links == (item.audit_id,)
     assert "IBAN" not in review.body_json  # never the text
 
@@ -158,7 +164,8 @@ def test_a_detector_that_crashes_makes_the_text_untrusted(memory, monkeypatch):
 
     monkeypatch.setattr(memory.registry, "check", boom)
     item = memory.put(A, "Likes tea", kind="note", origin=Origin.principal())
-    assert not item.trusted and item.pending
+    assert not item.trusted
+    assert item.pending
     assert "detectors failed" in item.findings[0]
 
 

@@ -4,9 +4,13 @@ a session (nor the store).
 Memory knows whose values are whose: when an item is stored, the identifying values in its
 text (email addresses, IBANs, phone numbers, card numbers, vault tokens) are recorded as
 keyed fingerprints (HMAC), with keyed digests of the item's tenant and subject. A text is
-*foreign* for a session when it carries a fingerprinted value that no item of the session's
-tenant (and subject, when the session has one) carries; and a vault token is foreign when the
-vault minted it for another tenant. Nothing here keeps or logs a value, or a tenant's name.
+*foreign* for a scope when it carries a fingerprinted value that no item of the scope's
+tenant carries, or (when the scope has a subject) a value that items of its tenant carry
+about other subjects only; and a vault token is foreign when the vault minted it for another
+tenant. A value first stored by one tenant belongs to it: the leak filter then refuses it in
+every other tenant (fail closed; shared values, such as a supplier's address, belong in the
+policy or the tools, not in per-tenant memory). Nothing here keeps or logs a value, or a
+tenant's name.
 
 ``LeakGuard`` is the gate hook: every content entering a session from a tool or any other
 non-principal source is checked before data access controls run; a foreign one is dropped
@@ -106,9 +110,10 @@ class LeakFilter:
             if not rows:
                 continue
             ours = [s for o, s in rows if o == mine]
+            bound = {s for s in ours if s is not None}  # the subjects it is known to be about
             if not ours:
                 tenants[fp.kind] += 1
-            elif my_subject is not None and not any(s in (None, my_subject) for s in ours):
+            elif my_subject is not None and bound and my_subject not in bound:
                 subjects[fp.kind] += 1
         if vault is not None:
             for fp_kind, n in _foreign_tokens(text, tenant, vault).items():
