@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from proctor.cli import audit, bench, demo, policy, scan, vault
+from proctor.cli import audit, bench, demo, memory, policy, scan, vault
 
 app = typer.Typer(
     name="proctor",
@@ -17,6 +17,7 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(bench.app, name="bench")
 app.add_typer(audit.app, name="audit")
 app.add_typer(vault.app, name="vault")
+app.add_typer(memory.app, name="memory")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 
