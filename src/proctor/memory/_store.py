@@ -167,15 +167,15 @@ class MemoryStore:
 
     def reject(self, tenant: str, item_id: str) -> MemoryItem | None:
         """Delete a pending item of ``tenant``; None if there is no such pending item."""
+        pending = and_(T.tenant == tenant, T.id == item_id, T.status == str(Status.PENDING))
         with self.transaction(tenant, write=True) as conn:
-            row = conn.execute(
-                select(memory_items).where(
-                    T.tenant == tenant, T.id == item_id, T.status == str(Status.PENDING)
-                )
-            ).first()
+            # locked: a concurrent approval waits, then finds the item gone (or we find it
+            # approved and delete nothing)
+            row = conn.execute(select(memory_items).where(pending).with_for_update()).first()
             if row is None:
                 return None
-            conn.execute(delete(memory_items).where(T.tenant == tenant, T.id == item_id))
+            if conn.execute(delete(memory_items).where(pending)).rowcount != 1:
+                return None
             conn.execute(delete(memory_values).where(V.item_id == item_id))
             return item_from(row)
 
