@@ -21,8 +21,11 @@
     │   ├── ApprovalNotFoundError  no request, grant or agent with that id
     │   ├── ApprovalStateError     the request is not in the state the action needs
     │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
-    └── AccessDeniedError      the caller's role, group or relation to the request forbids it
-        └── AuthenticationError    unknown principal, wrong key, or disabled
+    ├── AccessDeniedError      the caller's role, group or relation to the request forbids it
+    │   └── AuthenticationError    unknown principal, wrong key, or disabled
+    ├── MemoryScopeError       a memory call without a complete scope (tenant, workspace, agent)
+    ├── MemoryLeakError        content carried values or tokens of another tenant or subject
+    └── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -152,3 +155,24 @@ class AccessDeniedError(ProctorError):
 
 class AuthenticationError(AccessDeniedError):
     """The caller's identity could not be established: unknown name, wrong key, or disabled."""
+
+
+class MemoryScopeError(ProctorError):
+    """A memory operation was called without a complete scope (tenant, workspace and agent,
+    each a valid name), or a session's memory scope cannot be resolved. There is no memory
+    call without a scope."""
+
+
+class MemoryLeakError(ProctorError):
+    """Content carried values or tokens that belong to another tenant or subject; it was
+    dropped before it reached the session or the store, audited and alerted on. ``reasons``
+    name the kinds of values (never the values)."""
+
+    def __init__(self, source: str, reasons: tuple[str, ...]) -> None:
+        self.source, self.reasons = source, reasons
+        super().__init__(f"content from {source} dropped: " + "; ".join(reasons))
+
+
+class MemoryItemError(ProctorError):
+    """A memory item is malformed (kind, text), unknown in this tenant, or not awaiting the
+    review asked for; or its reviewer is not named."""

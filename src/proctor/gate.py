@@ -24,9 +24,16 @@ from proctor.credentials import CallContext, CredentialBroker
 from proctor.credentials._broker import needs_secrets
 from proctor.credentials._context import bound
 from proctor.detect import ContentScreen, DetectorRegistry
-from proctor.errors import CredentialError, GateClosedError, RegistrationError, VaultError
+from proctor.errors import (
+    CredentialError,
+    GateClosedError,
+    MemoryScopeError,
+    RegistrationError,
+    VaultError,
+)
 from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
+from proctor.memory import Memory, MemoryContext, MemoryItem, assemble, remember
 from proctor.model import (
     Decision,
     Environment,
@@ -93,6 +100,7 @@ class Gate:
         detectors: DetectorRegistry | None = None,
         data: DataAccess | None = None,
         credentials: CredentialBroker | None = None,
+        memory: Memory | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         # data access controls run on every ingest and detokenize at execution (in-memory vault
@@ -103,7 +111,10 @@ class Gate:
         self.flow = FlowControl(self.policies, flow_store)  # step 4, and the ingest verb
         # the policy's `detectors:` section, at ingest and step 4 (registry: the default one)
         self.screen = ContentScreen(self.policies, detectors)
-        self.hooks: list[GateHooks] = [self.flow, self.screen, *hooks, self.approvals]
+        # agent memory (docs/memory.md): context assembly, and its leak filter on every ingest
+        self.memory = memory
+        guard = [memory.guard(self.policies, self.data.vault)] if memory is not None else []
+        self.hooks: list[GateHooks] = [self.flow, self.screen, *guard, *hooks, self.approvals]
         self.rates = RateLimiter(clock)
         self._clock = clock
         self._tools: dict[str, Tool] = {}
@@ -215,6 +226,8 @@ class Gate:
     ) -> tuple[object, Labeled]:
         """(what the model may see of ``content``, its label). ``known``: values that must
         not reach the model (the secrets and credential of the call that produced it)."""
+        for hook in self.hooks:  # the leak filter: another tenant's content is refused (raises)
+            await hook.on_content(session, content, source)
         view = await self.data.view(session, content, source, known=known)
         await self._on_data(session, view.report)
         labeled = await self.flow.ingest(
@@ -258,6 +271,67 @@ class Gate:
                 tenant=tenant,
             )
         )
+
+    # -- memory -------------------------------------------------------------------------------
+
+    def _memory(self) -> Memory:
+        if self.memory is None:
+            raise MemoryScopeError("this gate has no memory: Gate(..., memory=Memory(...))")
+        return self.memory
+
+    async def acontext(
+        self, session: Session, query: str = "", *, limit: int | None = None
+    ) -> MemoryContext:
+        """The memory items ``session`` may see for ``query``: labeled, fenced and masked as
+        the data rules say, each recorded in the session as content, ready for a prompt."""
+        memory = self._memory()
+        pol = self.policies.require(session.agent, session.environment)
+
+        async def ingest(
+            s: Session, text: str, source: str, trust: Trust, conf: Confidentiality
+        ) -> Labeled:
+            return (await self._ingest(s, text, source, trust=trust, confidentiality=conf))[1]
+
+        return await assemble(memory, session, query, ingest, policy=pol.spec.memory, limit=limit)
+
+    def context(
+        self, session: Session, query: str = "", *, limit: int | None = None
+    ) -> MemoryContext:
+        """Synchronous ``acontext``."""
+        return self._sync(self.acontext(session, query, limit=limit))
+
+    async def aremember(
+        self,
+        session: Session,
+        text: str,
+        *,
+        kind: str = "note",
+        derived_from: Sequence[Labeled] = (),
+    ) -> MemoryItem:
+        """Store ``text`` in ``session``'s memory scope; its origin is ``derived_from`` (the
+        contents it comes from; none: the agent's own words, untrusted)."""
+        memory = self._memory()
+        pol = self.policies.require(session.agent, session.environment)
+        return await remember(
+            memory,
+            session,
+            text,
+            kind=kind,
+            derived_from=derived_from,
+            policy=pol.spec.memory,
+            vault=self.data.vault,
+        )
+
+    def remember(
+        self,
+        session: Session,
+        text: str,
+        *,
+        kind: str = "note",
+        derived_from: Sequence[Labeled] = (),
+    ) -> MemoryItem:
+        """Synchronous ``aremember``."""
+        return self._sync(self.aremember(session, text, kind=kind, derived_from=derived_from))
 
     # -- deciding -----------------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ The gate calls every registered hook, in registration order. Failure rules:
   an action that cannot be recorded must not happen. Every hook still sees the decision.
 - ``on_hold`` must return the id of the approval request it created; if none does, or one
   raises, the call is DENIED: a hold is never a silent failure.
+- ``on_content`` sees every piece of content on its way into a session, before data access
+  controls run (the leak filter of ``proctor.memory``); if it raises, the content is refused
+  as for ``on_ingest``.
 - ``on_ingest`` sees every piece of content that enters a session (audit); if it raises, the
   content is refused: ``ingest`` raises, and a tool's output is withheld (fail closed).
 - ``on_data`` sees what data access controls did (classified fields read and in which form,
@@ -48,6 +51,10 @@ class GateHooks:
     async def on_hold(self, session: Session, call: ToolCall, decision: Decision) -> str | None:
         """Create an approval request for a held call; return its id."""
         return None
+
+    async def on_content(self, session: Session, content: object, source: str) -> None:
+        """Content from ``source`` on its way into the session, as the tool or caller gave
+        it (leak filter). Raising refuses it."""
 
     async def on_ingest(self, session: Session, content: Labeled) -> None:
         """Content entered the session, labeled (audit)."""

@@ -24,6 +24,8 @@ def test_store_public_names():
         "current_revision",
         "head_revision",
         "is_sqlite",
+        "memory_items",
+        "memory_values",
         "metadata",
         "migrate",
         "oversight_events",

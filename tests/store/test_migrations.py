@@ -59,6 +59,8 @@ def test_migrate_creates_the_tables_at_head_and_is_idempotent(db_url):
         "proctor_break_glass",
         "proctor_principals",
         "proctor_oversight_events",
+        "proctor_memory_items",
+        "proctor_memory_values",
         VERSION_TABLE,
     } <= tables
     assert all(t.startswith("proctor_") for t in tables)

@@ -35,6 +35,11 @@ class EventKind(StrEnum):
     ALERT = "alert"
     DATA_ACCESS = "data.access"
     AGENT_CONTROL = "agent.control"
+    MEMORY_WRITTEN = "memory.written"
+    MEMORY_REVIEWED = "memory.reviewed"
+    MEMORY_DELETED = "memory.deleted"
+    MEMORY_ERASED = "memory.erased"
+    MEMORY_LEAK = "memory.leak"
 
     def __str__(self) -> str:
         return self.value

@@ -12,6 +12,7 @@ from proctor.cli import (
     bench,
     breakglass,
     demo,
+    memory,
     policy,
     scan,
     vault,
@@ -32,6 +33,7 @@ app.add_typer(approvals.app, name="approvals")
 app.add_typer(breakglass.app, name="breakglass")
 app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
+app.add_typer(memory.app, name="memory")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 

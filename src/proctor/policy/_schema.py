@@ -22,6 +22,7 @@ from pydantic import (
 
 from proctor.model import Autonomy, Environment, Flag
 from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
+from proctor.policy._memory_schema import MemoryPolicy
 
 NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
 RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
@@ -561,4 +562,9 @@ class PolicySpec(_Strict):
     )
     controls: Controls = Field(
         default_factory=Controls, description="Kill switch and break-glass settings."
+    )
+    memory: MemoryPolicy = Field(
+        default_factory=MemoryPolicy,
+        description="Agent memory: lifetimes per kind and scope, review of important facts, "
+        "quarantine of items derived from untrusted content (see docs/memory.md).",
     )

@@ -200,3 +200,53 @@ oversight_events = Table(
 )
 """The outbox: every transition, written in its own transaction, then relayed to the audit
 log (record id = ``id``, so relaying twice is harmless) and to the webhook."""
+
+memory_items = Table(
+    "proctor_memory_items",
+    metadata,
+    Column("id", String(40), primary_key=True, autoincrement=False),
+    Column("tenant", String(128), nullable=False),
+    Column("workspace", String(128), nullable=False),
+    Column("agent", String(128), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("kind", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("trust", String(16), nullable=False),
+    Column("confidentiality", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("session_id", String(128), nullable=True),
+    Column("audit_id", String(64), nullable=True),
+    Column("provenance", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", Float, nullable=True),
+    Index(
+        "ix_proctor_memory_items_scope",
+        "tenant",
+        "workspace",
+        "agent",
+        "subject",
+        "status",
+        "created_at",
+    ),
+    Index("ix_proctor_memory_items_subject", "tenant", "subject"),
+    Index("ix_proctor_memory_items_expires_at", "expires_at"),
+)
+"""Agent memory items. On PostgreSQL, row-level security scoped to the transaction's
+``proctor.tenant`` setting, forced on the owner (migration ``0005_memory``)."""
+
+memory_values = Table(
+    "proctor_memory_values",
+    metadata,
+    Column("value", String(64), primary_key=True, autoincrement=False),
+    Column("item_id", String(40), primary_key=True, autoincrement=False),
+    Column("owner", String(64), nullable=False),
+    Column("subject", String(64), nullable=True),
+    Index("ix_proctor_memory_values_item_id", "item_id"),
+)
+"""Keyed fingerprints (HMAC) of the identifying values memory items carry, with keyed digests
+of their tenant and subject: what the leak filter compares content against. No value, no
+tenant name."""

@@ -1,0 +1,40 @@
+"""Agent memory: tenant-isolated, expiring, reviewed (docs/memory.md).
+
+``Memory`` is the API (put, get, search, delete; pending, review; erase, sweep), each call
+with a ``Scope``. Isolation is enforced in every query and, on PostgreSQL, by row-level
+security. ``Gate(..., memory=...)`` wires it into the gate: ``gate.context(session, query)``
+assembles what a session may see; ``gate.remember(session, text)`` stores what its agent
+learned; a leak filter drops content of another tenant or subject on its way into a session.
+"""
+
+from __future__ import annotations
+
+from proctor.memory._context import ContextItem, MemoryContext, assemble, remember
+from proctor.memory._leak import Fingerprints, LeakFilter, LeakGuard
+from proctor.memory._memory import Memory, terms_of
+from proctor.memory._model import ErasureReport, MemoryItem, Origin, Status
+from proctor.memory._rules import MemoryRules
+from proctor.memory._scope import Scope, require_scope
+from proctor.memory._settings import open_memory
+from proctor.memory._store import MemoryStore
+
+__all__ = [
+    "ContextItem",
+    "ErasureReport",
+    "Fingerprints",
+    "LeakFilter",
+    "LeakGuard",
+    "Memory",
+    "MemoryContext",
+    "MemoryItem",
+    "MemoryRules",
+    "MemoryStore",
+    "Origin",
+    "Scope",
+    "Status",
+    "assemble",
+    "open_memory",
+    "remember",
+    "require_scope",
+    "terms_of",
+]

@@ -1,0 +1,46 @@
+"""Open the memory a deployment's settings describe (the CLI's way in)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from proctor.audit import AuditLog, AuditSettings
+from proctor.memory._memory import Memory
+from proctor.policy import PolicySet
+from proctor.store import StoreSettings, create_store_engine, migrate
+from proctor.vault import KeyedDigest, SqlVaultStore, Vault, VaultSettings
+
+
+def open_memory(
+    store: StoreSettings | None = None,
+    *,
+    policies: PolicySet | None = None,
+    audited: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Memory:
+    """The SQL-backed memory of ``store`` (``StoreSettings.from_env()`` by default), schema
+    migrated. Its digest key is ``PROCTOR_DIGEST_KEY`` or derived from the vault's keyring,
+    as the gate's data access controls derive theirs; its vault and audit log (unless
+    ``audited`` is false) are the deployment's, in the same store."""
+    store = store if store is not None else StoreSettings.from_env(environ)
+    engine = create_store_engine(store)
+    migrate(engine)
+    base = VaultSettings.from_env(environ)
+    ring = VaultSettings(store=store, keyring_file=base.keyring_file, keys=base.keys).keyring()
+    digest = KeyedDigest.from_env(environ) or KeyedDigest.from_keyring(ring)
+    audit = None
+    if audited:
+        a = AuditSettings.from_env(environ)
+        audit = AuditLog.open(
+            AuditSettings(
+                store=store,
+                signing_key=a.signing_key,
+                signing_key_file=a.signing_key_file,
+                public_keys=a.public_keys,
+                checkpoint_every=a.checkpoint_every,
+                checkpoint_seconds=a.checkpoint_seconds,
+            ),
+            migrate_schema=False,
+        )
+    vault = Vault(SqlVaultStore(engine), ring)
+    return Memory(engine, digest=digest, policies=policies, audit=audit, vault=vault)
