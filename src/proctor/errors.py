@@ -21,8 +21,9 @@
     │   ├── ApprovalNotFoundError  no request, grant or agent with that id
     │   ├── ApprovalStateError     the request is not in the state the action needs
     │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
-    └── AccessDeniedError      the caller's role, group or relation to the request forbids it
-        └── AuthenticationError    unknown principal, wrong key, or disabled
+    ├── AccessDeniedError      the caller's role, group or relation to the request forbids it
+    │   └── AuthenticationError    unknown principal, wrong key, or disabled
+    └── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -152,3 +153,8 @@ class AccessDeniedError(ProctorError):
 
 class AuthenticationError(AccessDeniedError):
     """The caller's identity could not be established: unknown name, wrong key, or disabled."""
+
+
+class MonitorError(ProctorError):
+    """Monitoring is misconfigured: a policy asks for a sink (the webhook) this monitor was not
+    given, or a monitor setting is invalid. Names the agent or setting."""

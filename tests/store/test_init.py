@@ -26,6 +26,8 @@ def test_store_public_names():
         "is_sqlite",
         "metadata",
         "migrate",
+        "monitor_buckets",
+        "monitor_state",
         "oversight_events",
         "principals",
         "vault_tokens",

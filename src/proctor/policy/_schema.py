@@ -22,6 +22,7 @@ from pydantic import (
 
 from proctor.model import Autonomy, Environment, Flag
 from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
+from proctor.policy._monitor_schema import MonitoringPolicy
 
 NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
 RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
@@ -561,4 +562,9 @@ class PolicySpec(_Strict):
     )
     controls: Controls = Field(
         default_factory=Controls, description="Kill switch and break-glass settings."
+    )
+    monitoring: MonitoringPolicy | None = Field(
+        default=None,
+        description="Continuous monitoring: baselines, alert rules, sinks and automatic "
+        "containment (see docs/monitoring.md). Unset: not monitored.",
     )
