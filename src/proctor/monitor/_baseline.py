@@ -8,6 +8,7 @@ through ``Monitor.record`` and ``Monitor.tick``, which call this function: one a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ TOOL = "calls:"
 MAX_DESTINATIONS = 10_000
 MAX_TOOL_SERIES = 64
 RATES = ("calls", "data_read", "injection")
+MEAN, VAR = "#mean", "#var"  # rings of what a rate series expected, beside its values
 
 
 @dataclass
@@ -87,7 +89,7 @@ class _Candidate:
 
 
 def _window(rules: list[AlertRule]) -> int:
-    return max((r.window for r in rules if r.above is not None), default=1)
+    return max((r.window for r in rules), default=1)
 
 
 def fold(
@@ -103,7 +105,8 @@ def fold(
     calls = float(values.get("calls", 0.0))
     age = minute - state.started  # minutes of history before this one
     warm = age >= policy.warmup
-    observed: dict[str, tuple[float, float, float, int]] = {}  # series -> x, mean, z, n
+    keep = _window(policy.rules)
+    counts: dict[str, int] = {}  # rate series -> minutes its baseline had seen
 
     quiet = "calls" in state.rates and state.rates["calls"].quiet(minute)
     series = list(RATES)
@@ -119,8 +122,10 @@ def fold(
             est = state.rates[key] = SeasonalRate()
         x = float(values.get(key, 0.0))
         exp = est.expect(minute)
-        observed[key] = (x, exp.mean, exp.score(x), est.n)
-        est.update(minute, x)
+        counts[key] = est.n
+        _push(state, key + MEAN, exp.mean, keep)
+        _push(state, key + VAR, exp.var, keep)
+        est.update(minute, x, exp)
 
     share_scores: dict[str, tuple[float, float, float]] = {}  # signal -> count, p, cusum
     for name in SHARES:
@@ -132,26 +137,16 @@ def fold(
         share_scores[name] = (count, p, sh.update(count, calls))
 
     young = _destinations(state, minute, values, policy.destinations.young_for)
-    now = {
-        "calls": calls,
-        "data_read": float(values.get("data_read", 0.0)),
-        "injection": float(values.get("injection", 0.0)),
+    now: dict[str, float] = {
         "off_hours": calls if quiet else 0.0,
         "new_destination": float(young),
-        **{k: float(v) for k, v in values.items() if k.startswith(TOOL)},
-        **{k: float(values.get(k, 0.0)) for k in SHARES},
+        **{k: float(values.get(k, 0.0)) for k in (*series, *SHARES)},
     }
-    keep = _window(policy.rules)
     for key, value in now.items():
-        ring = state.recent.setdefault(key, [])
-        ring.append(value)
-        if len(ring) > keep:
-            del ring[: len(ring) - keep]
-    for key in list(state.recent):  # a tool that called nothing this minute: a zero
-        if key not in now:
-            ring = state.recent[key]
-            ring.append(0.0)
-            del ring[: max(0, len(ring) - keep)]
+        _push(state, key, value, keep)
+    for key in list(state.recent):  # a series gone from this minute's keys: a zero
+        if key not in now and not key.endswith((MEAN, VAR)):
+            _push(state, key, 0.0, keep)
 
     found: list[_Candidate] = []
     for rule in policy.rules:
@@ -176,13 +171,26 @@ def fold(
         if rule.signal == "calls" and rule.tool is not None:
             keys = [TOOL + rule.tool]
         elif rule.signal == "calls" and policy.tool_rates:
-            keys += [k for k in observed if k.startswith(TOOL)]
+            keys += [k for k in counts if k.startswith(TOOL)]
         for key in keys:
-            x, mean, z, n = observed[key]
-            if n >= policy.warmup and z >= rule.score and x >= rule.min_count:
-                found.append(_Candidate(rule, _tool_of(key), x, mean, z))
+            if counts.get(key, 0) < policy.warmup:
+                continue
+            w = rule.window
+            total = sum(state.recent[key][-w:])
+            expected = sum(state.recent[key + MEAN][-w:])
+            floor = state.rates[key].floor
+            z = (total - expected) / math.sqrt(max(sum(state.recent[key + VAR][-w:]), floor))
+            if z >= rule.score and total >= rule.min_count and total >= rule.min_ratio * expected:
+                found.append(_Candidate(rule, _tool_of(key), total, expected, z))
     state.closed = minute
     return _admit(state, minute, found, policy)
+
+
+def _push(state: AgentState, key: str, value: float, keep: int) -> None:
+    ring = state.recent.setdefault(key, [])
+    ring.append(value)
+    if len(ring) > keep:
+        del ring[: len(ring) - keep]
 
 
 def _tool_of(key: str) -> str | None:

@@ -99,13 +99,20 @@ class AlertRule(_Strict):
     )
     window: Window = Field(
         default=1,
-        description="Threshold rules: the sliding window the signal is summed over.",
+        description="The sliding window the signal is summed over (anomaly rules: against the "
+        "baseline's sum over the same minutes). Not used by `new_destination`.",
     )
     min_count: float = Field(
         default=0,
         ge=0,
-        description="Anomaly rules: the minute's value must also reach this (no alert on a "
+        description="Anomaly rules: the window's value must also reach this (no alert on a "
         "handful of calls, however unusual).",
+    )
+    min_ratio: float = Field(
+        default=1.0,
+        ge=1,
+        description="Anomaly rules (rates): the window's value must also be at least this many "
+        "times the baseline (a busy agent's ordinary burst has a high z-score too).",
     )
     severity: SeverityName = Field(
         default="medium", description="info < low < medium < high < critical."
@@ -117,6 +124,8 @@ class AlertRule(_Strict):
             raise ValueError("a rule needs exactly one of `score` (anomaly) or `above` (threshold)")
         if self.tool is not None and self.signal != "calls":
             raise ValueError("`tool` applies to signal `calls` only")
+        if self.score is not None and self.signal in ("new_destination", "off_hours"):
+            raise ValueError(f"signal {self.signal} takes a threshold (`above`), not a `score`")
         return self
 
 
@@ -167,16 +176,30 @@ class Destinations(_Strict):
 
 def _default_rules() -> list[AlertRule]:
     return [
-        AlertRule(id="calls.spike", signal="calls", score=12, min_count=20, severity="high"),
-        AlertRule(id="denials.drift", signal="denials", score=30, severity="high"),
-        AlertRule(id="holds.drift", signal="holds", score=30, severity="medium"),
-        AlertRule(id="overrides.drift", signal="overrides", score=30, severity="high"),
-        AlertRule(id="data_read.spike", signal="data_read", score=12, severity="high"),
+        AlertRule(
+            id="calls.spike",
+            signal="calls",
+            score=8,
+            window=5,
+            min_ratio=4,
+            min_count=10,
+            severity="high",
+        ),
+        AlertRule(id="denials.drift", signal="denials", score=25, severity="high"),
+        AlertRule(id="holds.drift", signal="holds", score=25, severity="medium"),
+        AlertRule(
+            id="data_read.spike",
+            signal="data_read",
+            score=8,
+            window=15,
+            min_ratio=4,
+            severity="high",
+        ),
         AlertRule(
             id="new_destination", signal="new_destination", above=3, window=60, severity="critical"
         ),
         AlertRule(id="off_hours", signal="off_hours", above=30, window=60, severity="medium"),
-        AlertRule(id="injection.burst", signal="injection", above=3, window=10, severity="high"),
+        AlertRule(id="injection.burst", signal="injection", above=2, window=10, severity="high"),
     ]
 
 
@@ -198,7 +221,7 @@ class MonitoringPolicy(_Strict):
     rules: list[AlertRule] = Field(
         default_factory=_default_rules,
         description="Alert rules. Unset: calls.spike, denials.drift, holds.drift, "
-        "overrides.drift, data_read.spike, new_destination, off_hours, injection.burst "
+        "data_read.spike, new_destination, off_hours, injection.burst "
         "(see docs/monitoring.md).",
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Sinks and caps.")
