@@ -40,6 +40,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_approvals.py
 	$(BIN)/python benchmarks/bench_memory.py
+	$(BIN)/proctor bench monitor --plot benchmarks/results/monitor.png --json benchmarks/results/monitor.json
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

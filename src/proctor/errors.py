@@ -25,7 +25,8 @@
     │   └── AuthenticationError    unknown principal, wrong key, or disabled
     ├── MemoryScopeError       a memory call without a complete scope (tenant, workspace, agent)
     ├── MemoryLeakError        content carried values or tokens of another tenant or subject
-    └── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
+    ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
+    └── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -176,3 +177,8 @@ class MemoryLeakError(ProctorError):
 class MemoryItemError(ProctorError):
     """A memory item is malformed (kind, text), unknown in this tenant, or not awaiting the
     review asked for; or its reviewer is not named."""
+
+
+class MonitorError(ProctorError):
+    """Monitoring is misconfigured: a policy asks for a sink (the webhook) this monitor was not
+    given, or a monitor setting is invalid. Names the agent or setting."""

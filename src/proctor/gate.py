@@ -8,12 +8,13 @@ execute → validate output, calling the hooks of ``proctor.hooks`` where later 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
@@ -123,6 +124,8 @@ class Gate:
         self._executor = ThreadPoolExecutor(max_workers, thread_name_prefix="proctor-tool")
         for hook in self.hooks:
             hook.attach(self)
+        # hooks that observe steps (metrics, tracing): see ``_step``
+        self._observers = [h for h in self.hooks if type(h).step is not GateHooks.step]
 
     # -- sessions and registration --------------------------------------------------------
 
@@ -208,9 +211,15 @@ class Gate:
         declared output labels) or anything else (untrusted). Returns the text the model may
         see, untrusted content fenced, after data access controls: records out of the
         session's scope dropped, classified values masked, tokenized or withheld."""
-        labeled = await self._ingest(
-            session, content, source, trust=trust, confidentiality=confidentiality, tenant=tenant
-        )
+        with self._step("ingest", session, None):
+            labeled = await self._ingest(
+                session,
+                content,
+                source,
+                trust=trust,
+                confidentiality=confidentiality,
+                tenant=tenant,
+            )
         return labeled[1]
 
     async def _ingest(
@@ -343,19 +352,20 @@ class Gate:
         except Exception as exc:
             return _refuse(call.tool, Step.RESOLVE, "resolve.agent", str(exc))
         extra: list[StepResult] = []
-        for hook in self.hooks:
-            try:
-                res = await hook.flow(session, call) if flow else None
-            except Exception as exc:
-                res = StepResult.error(Step.FLOW, f"flow.{type(hook).__name__}", exc)
-            if res is not None:
-                extra.append(res)
-            try:  # agent-level controls: the kill switch
-                res = await hook.admit(session, call)
-            except Exception as exc:
-                res = StepResult.error(Step.BOUNDARY, f"admit.{type(hook).__name__}", exc)
-            if res is not None:
-                extra.append(res)
+        with self._step("checks", session, call):
+            for hook in self.hooks:
+                try:
+                    res = await hook.flow(session, call) if flow else None
+                except Exception as exc:
+                    res = StepResult.error(Step.FLOW, f"flow.{type(hook).__name__}", exc)
+                if res is not None:
+                    extra.append(res)
+                try:  # agent-level controls: the kill switch
+                    res = await hook.admit(session, call)
+                except Exception as exc:
+                    res = StepResult.error(Step.BOUNDARY, f"admit.{type(hook).__name__}", exc)
+                if res is not None:
+                    extra.append(res)
         try:
             usage = self.rates.usage(pol.rate_rules_for(call.tool), session.agent, session.id)
             req = DecisionRequest(
@@ -369,7 +379,8 @@ class Gate:
                 extra_steps=tuple(extra),
                 confidence=call.confidence,
             )
-            decision = evaluate(pol, req)
+            with self._step("evaluate", session, call):
+                decision = evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
             return _refuse(
                 call.tool,
@@ -380,13 +391,14 @@ class Gate:
             )
         if decision.verdict is not Verdict.HOLD:
             return decision
-        for hook in self.hooks:  # break-glass: the one way to lift a HOLD without a person
-            try:
-                waiver = await hook.waive(session, call, decision)
-                if waiver is not None:
-                    return decision.waived(waiver)
-            except Exception:
-                log.exception("waive hook %s failed; the call stays held", type(hook).__name__)
+        with self._step("waive", session, call):
+            for hook in self.hooks:  # break-glass: the one way to lift a HOLD without a person
+                try:
+                    waiver = await hook.waive(session, call, decision)
+                    if waiver is not None:
+                        return decision.waived(waiver)
+                except Exception:
+                    log.exception("waive hook %s failed; the call stays held", type(hook).__name__)
         return decision
 
     # -- the pipeline -------------------------------------------------------------------------
@@ -402,7 +414,8 @@ class Gate:
     ) -> Outcome:
         """Decide ``tool(args)`` and, if allowed, execute it. Never raises for a refused call."""
         call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
-        return await self._enforce(session, call, await self.adecide(session, call))
+        with self._step("call", session, call):
+            return await self._enforce(session, call, await self.adecide(session, call))
 
     async def aexecute_approved(
         self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
@@ -450,12 +463,13 @@ class Gate:
             decision = self._take_rate_slot(session, call, decision)
             took_slot = decision.verdict is Verdict.ALLOW
         failures: list[BaseException] = []
-        for hook in self.hooks:  # every hook sees the decision, even after one failed
-            try:
-                await hook.on_decision(session, call, decision)
-            except Exception as exc:
-                log.exception("on_decision hook %s failed; refusing the call", type(hook).__name__)
-                failures.append(exc)
+        with self._step("record", session, call):
+            for hook in self.hooks:  # every hook sees the decision, even after one failed
+                try:
+                    await hook.on_decision(session, call, decision)
+                except Exception as exc:
+                    log.exception("on_decision hook %s failed; refusing", type(hook).__name__)
+                    failures.append(exc)
         if failures:
             decision = _with_step(
                 decision, StepResult.error(Step.VERDICT, "record.error", failures[0])
@@ -463,7 +477,8 @@ class Gate:
             if took_slot:
                 self._release_rate_slot(session, call)
         if decision.verdict is Verdict.HOLD and not approved:
-            outcome = await self._hold(session, call, decision)
+            with self._step("hold", session, call):
+                outcome = await self._hold(session, call, decision)
         elif decision.verdict is not Verdict.ALLOW:
             outcome = Outcome(
                 OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
@@ -471,12 +486,14 @@ class Gate:
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
-            outcome = await self._execute(session, call, decision, impl)
-        for hook in self.hooks:
-            try:
-                await hook.on_outcome(session, call, outcome)
-            except Exception:
-                log.exception("on_outcome hook failed for call %s", call.id)
+            with self._step("execute", session, call):
+                outcome = await self._execute(session, call, decision, impl)
+        with self._step("outcome", session, call):
+            for hook in self.hooks:
+                try:
+                    await hook.on_outcome(session, call, outcome)
+                except Exception:
+                    log.exception("on_outcome hook failed for call %s", call.id)
         return outcome
 
     def call(
@@ -647,7 +664,8 @@ class Gate:
         breaker.record_success()
         try:  # step 7: the output enters the session as content, with the tool's labels
             known = ctx.sensitive_values
-            result, _ = await self._ingest(session, result, f"tool:{call.tool}", known=known)
+            with self._step("ingest", session, call):
+                result, _ = await self._ingest(session, result, f"tool:{call.tool}", known=known)
         except Exception as exc:
             log.exception("could not ingest the output of call %s", call.id)
             return done(
@@ -685,6 +703,35 @@ class Gate:
             refused = _with_step(decision, StepResult.error(Step.EXECUTE, "execute.refused", exc))
             return Outcome(OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {exc}")
         return clear.args, ctx
+
+    @contextlib.contextmanager
+    def _step(self, name: str, session: Session, call: ToolCall | None) -> Iterator[None]:
+        """Extension point for metrics and tracing: every hook's ``step`` observer runs around
+        the step. An observer that fails is logged; it never changes the call."""
+        if not self._observers:
+            yield
+            return
+        entered: list[contextlib.AbstractContextManager[object]] = []
+        for hook in self._observers:
+            try:
+                cm = hook.step(name, session, call)
+                if cm is not None:
+                    cm.__enter__()
+                    entered.append(cm)
+            except Exception:
+                log.exception("step observer %s failed", type(hook).__name__)
+        error: BaseException | None = None
+        try:
+            yield
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            for cm in reversed(entered):
+                try:
+                    cm.__exit__(type(error) if error else None, error, None)
+                except Exception:
+                    log.exception("step observer failed on exit")
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -23,14 +23,21 @@ The gate calls every registered hook, in registration order. Failure rules:
 - ``waive`` is the one point that can loosen a verdict: break-glass. It sees a HOLD decision
   and may return an ALLOW hit naming an active override; the gate then lifts the holds (never
   a DENY). If it raises, nothing is waived (fail closed).
+- ``on_findings`` sees what the content detectors judged, at ingest and on a call's
+  arguments (metrics, monitoring); its errors are logged and change nothing, since the
+  judgement itself already acted (held, denied, stripped or quarantined).
+- ``step`` observes a pipeline step (metrics, tracing): it returns a context manager the gate
+  enters around the step, or None. Its errors are logged and never change a decision.
 - ``attach`` is called once by the gate that runs the hook.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from proctor.model import Decision, Outcome, RuleHit, Session, StepResult, ToolCall
+from proctor.model import Decision, Finding, Outcome, RuleHit, Session, StepResult, ToolCall
 
 if TYPE_CHECKING:
     from proctor.flow import Labeled
@@ -71,6 +78,20 @@ class GateHooks:
 
     async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
         """A held call: an ALLOW hit naming an override (break-glass) lifts its holds."""
+        return None
+
+    async def on_findings(
+        self, session: Session, source: str, findings: Sequence[Finding], hostile: bool
+    ) -> None:
+        """The content detectors judged content from ``source`` (or, for ``arguments``, a
+        call's arguments): their findings and whether the judgement was hostile."""
+
+    def step(
+        self, name: str, session: Session, call: ToolCall | None
+    ) -> AbstractContextManager[object] | None:
+        """Observe the pipeline step ``name`` (``call``, ``checks``, ``evaluate``, ``waive``,
+        ``record``, ``hold``, ``execute``, ``outcome``, ``ingest``): a context manager the gate
+        enters around it, or None."""
         return None
 
     def attach(self, gate: Gate) -> None:

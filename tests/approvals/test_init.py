@@ -7,6 +7,7 @@ import proctor.approvals
 
 def test_public_names_are_pinned():
     assert proctor.approvals.__all__ == [
+        "CONTAINED",
         "FINAL",
         "KILL_SWITCH",
         "AccessRegistry",

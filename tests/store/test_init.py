@@ -28,6 +28,8 @@ def test_store_public_names():
         "memory_values",
         "metadata",
         "migrate",
+        "monitor_buckets",
+        "monitor_state",
         "oversight_events",
         "principals",
         "vault_tokens",

@@ -21,7 +21,7 @@ from proctor.approvals._notify import (
     verify_signature,
 )
 from proctor.approvals._outbox import Recorder
-from proctor.approvals._queue import KILL_SWITCH, ApprovalQueue
+from proctor.approvals._queue import CONTAINED, KILL_SWITCH, ApprovalQueue
 from proctor.approvals._request import (
     FINAL,
     ApprovalRequest,
@@ -36,6 +36,7 @@ from proctor.approvals._ticket import Resolution, Ticket
 from proctor.approvals._worker import ApprovalWorker, Recovery, idempotency_key
 
 __all__ = [
+    "CONTAINED",
     "FINAL",
     "KILL_SWITCH",
     "AccessRegistry",

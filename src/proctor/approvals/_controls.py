@@ -5,6 +5,9 @@ reads the agent's switch with every call (no cache) and active overrides with ev
 
 - **Kill switch.** ``pause(agent)``: every further call of the agent is held (or denied, as its
   policy's ``controls.on_pause`` says) until ``resume``. Break-glass never lifts it.
+- **Containment.** ``contain(agent, action, ...)``: what the monitor does on a severe alert
+  (``proctor.monitor``): pause the agent, or cap its autonomy (``draft``: calls above draft are
+  denied). It only ever tightens; a person lifts it with ``resume``.
 - **Break-glass.** ``issue_break_glass(agent, tools, minutes, reason)``: for at most ``minutes``
   (never more than the registry's cap, nor than the policy's ``controls.break_glass.max_minutes``
   when used), the agent's calls of those tools that would be held run without an approval. A
@@ -26,7 +29,7 @@ from proctor.approvals._db import dumps, iso, loads, reading, writing
 from proctor.approvals._outbox import Recorder
 from proctor.audit import events
 from proctor.errors import ApprovalError, ApprovalNotFoundError, ApprovalStateError
-from proctor.model import new_id
+from proctor.model import Autonomy, new_id
 from proctor.store import agent_controls as ac
 from proctor.store import break_glass as bg
 
@@ -42,6 +45,24 @@ class Pause:
     by: str
     reason: str
     at: float
+    max_autonomy: Autonomy | None = None  # containment: calls above this level are denied
+
+    @property
+    def running(self) -> bool:
+        """Neither paused nor contained."""
+        return not self.paused and self.max_autonomy is None
+
+
+def _pause(row: Row[Any]) -> Pause:
+    cap = row.max_autonomy
+    return Pause(
+        row.agent,
+        bool(row.paused),
+        row.changed_by,
+        row.reason,
+        row.changed_at,
+        Autonomy[cap.upper()] if cap else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +150,14 @@ class AgentControls:
             who = self.access.current(conn, by)
             who.require(Role.OPERATOR, Role.ADMIN, action=f"{action[:-1]} agents")
             row = conn.execute(select(ac).where(ac.c.agent == agent).with_for_update()).first()
-            values = {
+            values: dict[str, object] = {
                 "paused": int(paused),
                 "changed_by": who.name,
                 "reason": reason,
                 "changed_at": now,
             }
+            if not paused:  # a person resuming also lifts the monitor's containment
+                values["max_autonomy"] = None
             if row is None:
                 conn.execute(insert(ac).values(agent=agent, **values))
             else:
@@ -154,7 +177,7 @@ class AgentControls:
             row = conn.execute(select(ac).where(ac.c.agent == agent)).first()
         if row is None:
             return None
-        return Pause(row.agent, bool(row.paused), row.changed_by, row.reason, row.changed_at)
+        return _pause(row)
 
     def paused(self, agent: str) -> Pause | None:
         state = self.status(agent)
@@ -163,7 +186,69 @@ class AgentControls:
     def switches(self) -> list[Pause]:
         with reading(self.engine) as conn:
             rows = conn.execute(select(ac).order_by(ac.c.agent)).all()
-        return [Pause(r.agent, bool(r.paused), r.changed_by, r.reason, r.changed_at) for r in rows]
+        return [_pause(r) for r in rows]
+
+    def contain(
+        self,
+        agent: str,
+        action: str,
+        *,
+        by: str,
+        reason: str,
+        conn: Connection | None = None,
+    ) -> Pause | None:
+        """Containment by a system (``by``: ``monitor``), not a person: ``action`` ``pause``
+        flips the kill switch; ``draft`` or ``read`` caps the agent's autonomy. It only
+        tightens (a lower cap stays, a pause stays); a person lifts it with ``resume``. Runs
+        in ``conn``'s transaction if given (the monitor's, so that the alert and the
+        containment commit together). Returns the new state, or None if nothing changed."""
+        _name(agent, "agent")
+        if action not in ("pause", "draft", "read"):
+            raise ApprovalError(f"unknown containment {action!r}; expected pause, draft or read")
+        if conn is None:
+            with writing(self.engine) as own:
+                state = self.contain(agent, action, by=by, reason=reason, conn=own)
+            self.recorder.committed()
+            return state
+        now = self._clock()
+        row = conn.execute(select(ac).where(ac.c.agent == agent).with_for_update()).first()
+        current = _pause(row) if row is not None else None
+        paused = current is not None and current.paused
+        cap = current.max_autonomy if current is not None else None
+        if action == "pause":
+            if paused:
+                return None
+            paused = True
+        else:
+            level = Autonomy[action.upper()]
+            if cap is not None and cap <= level:
+                return None
+            cap = level
+        values = {
+            "paused": int(paused),
+            "max_autonomy": str(cap) if cap is not None else None,
+            "changed_by": by,
+            "reason": reason,
+            "changed_at": now,
+        }
+        if row is None:
+            conn.execute(insert(ac).values(agent=agent, **values))
+        else:
+            conn.execute(update(ac).where(ac.c.agent == agent).values(**values))
+        what = "paused" if action == "pause" else f"contained to {action}"
+        text = f"Agent *{agent}* {what} by {by}: {reason}"
+        self.recorder.add(
+            conn,
+            events.agent_control(
+                agent, "paused" if action == "pause" else "contained", by=by, reason=reason
+            ),
+            notice=(
+                f"agent.{'paused' if action == 'pause' else 'contained'}",
+                text,
+                {"agent": agent, "by": by, "action": action},
+            ),
+        )
+        return Pause(agent, paused, by, reason, now, cap)
 
     # -- break-glass -------------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from proctor.gate import Gate
 
 KILL_SWITCH = "killswitch.paused"
+CONTAINED = "monitor.contained"
 T = TypeVar("T")
 
 
@@ -158,17 +159,29 @@ class ApprovalQueue(GateHooks):
         return req.id
 
     async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
-        """The kill switch: one read of the agent's switch per call; an error DENIES."""
-        paused = await self.run(self.controls.paused, session.agent)
-        if paused is None:
+        """The kill switch and the monitor's containment: one read of the agent's switch per
+        call; an error DENIES."""
+        state = await self.run(self.controls.status, session.agent)
+        if state is None or state.running:
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
+        if not state.paused:  # contained: calls above the cap are denied
+            plan = pol.tools.get(call.tool)
+            if plan is None or state.max_autonomy is None or plan.autonomy <= state.max_autonomy:
+                return None
+            hit = RuleHit(
+                CONTAINED,
+                Verdict.DENY,
+                f"agent {session.agent!r} is contained to {state.max_autonomy} (by "
+                f"{state.by}: {state.reason}); {call.tool!r} is {plan.autonomy}",
+            )
+            return StepResult.ok(Step.BOUNDARY, [hit])
         verdict = Verdict.DENY if pol.spec.controls.on_pause == "deny" else Verdict.HOLD
         group = pol.spec.defaults.approval.group or pol.spec.agent.owner
         hit = RuleHit(
             KILL_SWITCH,
             verdict,
-            f"agent {session.agent!r} is paused (by {paused.by}: {paused.reason})",
+            f"agent {session.agent!r} is paused (by {state.by}: {state.reason})",
             approval=ApprovalRequirement(1, (group,)) if verdict is Verdict.HOLD else None,
         )
         return StepResult.ok(Step.BOUNDARY, [hit])
@@ -178,7 +191,7 @@ class ApprovalQueue(GateHooks):
         (flags, constraints, rate limits, confidence). Never the kill switch, and never a flow
         hold: an argument that came from untrusted content may be an injection, and an
         emergency is when one is least likely to be noticed."""
-        if any(r == KILL_SWITCH or r.startswith("flow.") for r in decision.rule_ids):
+        if any(r in (KILL_SWITCH, CONTAINED) or r.startswith("flow.") for r in decision.rule_ids):
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
         settings = pol.spec.controls.break_glass

@@ -1,4 +1,4 @@
-"""``proctor agent``: the kill switch."""
+"""``proctor agent``: the kill switch, and the monitor's containment."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def resume(
     reason: Annotated[str | None, typer.Option(help="Why (audited).")] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Resume a paused agent. Needs role operator or admin."""
+    """Resume a paused or contained agent (lifts the monitor's containment too). Needs role
+    operator or admin."""
     with acting(database_url, as_) as ctx:
         state = ctx.queue.controls.resume(agent, by=require(ctx), reason=reason)
     out.print(f"{state.agent} resumed by {state.by}")
@@ -47,7 +48,8 @@ def status(
     as_: As = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Show every agent that was ever paused, and whether it is now. Needs any role."""
+    """Show every agent that was ever paused or contained (by the monitor: draft-only or
+    read-only), and whether it is now. Needs any role."""
     with acting(database_url, as_) as ctx:
         require(ctx).require(*Role, action="read agent controls")
         switches = ctx.queue.controls.switches()
@@ -56,5 +58,8 @@ def status(
         table.add_column(col, overflow="fold")
     for s in switches:
         since = datetime.fromtimestamp(s.at, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
-        table.add_row(s.agent, "paused" if s.paused else "running", s.by, since, s.reason)
+        state = "paused" if s.paused else "running"
+        if s.max_autonomy is not None:
+            state += f", contained: {s.max_autonomy}"
+        table.add_row(s.agent, state, s.by, since, s.reason)
     out.print(table)

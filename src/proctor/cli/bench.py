@@ -1,4 +1,5 @@
-"""``proctor bench``: replay third-party agent benchmarks through the gate."""
+"""``proctor bench``: replay third-party agent benchmarks through the gate; simulate traffic
+for the monitor."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="Replay agent-security benchmarks through the gate.", no_args_is_help=True)
+app = typer.Typer(
+    help="Replay agent-security benchmarks through the gate; measure the monitor.",
+    no_args_is_help=True,
+)
 
 _SUITES = ("workspace", "travel", "banking", "slack")
 
@@ -59,6 +63,43 @@ def agentdojo(
     )
     if not instruction_patterns:
         text = "ABLATION: instruction-like patterns off\n" + text
+    typer.echo(text)
+    if json_path is not None:
+        typer.echo(f"wrote {json_path}")
+
+
+@app.command()
+def monitor(
+    seed: Annotated[int, typer.Option(help="The first seed.")] = 1,
+    seeds: Annotated[int, typer.Option(min=1, help="How many seeds (seed, seed+1, ...).")] = 3,
+    agents: Annotated[int, typer.Option(min=1, help="Simulated agents.")] = 20,
+    days: Annotated[int, typer.Option(min=10, help="Simulated days (7 are warm-up).")] = 30,
+    per_kind: Annotated[int, typer.Option(min=1, help="Incidents of each kind per seed.")] = 2,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a PNG of one agent's signal and alerts here.")
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the results as JSON to this file.")
+    ] = None,
+) -> None:
+    """Simulate days of traffic for many agents (daily and weekly cycles, bursts, slow growth)
+    with planted incidents (exfiltration to a new domain, a runaway loop, a spike in refunds,
+    a slow drift in denials, a burst of injection findings), run the real monitor over it on a
+    simulated clock, and print per incident kind: detected or not, time to detect, and false
+    alerts per agent-week. Needs the `bench` extra (numpy; matplotlib for --plot)."""
+    try:
+        from proctor.bench.monitor import run
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        typer.echo(f"the bench extra is not installed ({exc}); pip install -e '.[bench]'", err=True)
+        raise typer.Exit(2) from None
+    text, _ = run(
+        list(range(seed, seed + seeds)),
+        agents=agents,
+        days=days,
+        per_kind=per_kind,
+        plot_path=plot,
+        json_path=json_path,
+    )
     typer.echo(text)
     if json_path is not None:
         typer.echo(f"wrote {json_path}")

@@ -17,9 +17,11 @@ turns the exception into a DENY.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from proctor.detect._document import ContentKind, Document, Segment, json_strings
 from proctor.detect._judge import Judgement, judge
@@ -34,6 +36,10 @@ from proctor.model import Autonomy, Finding, RuleHit, Session, Step, StepResult,
 from proctor.policy import PolicySet
 from proctor.policy._schema import DetectorRules
 
+if TYPE_CHECKING:
+    from proctor.gate import Gate
+
+log = logging.getLogger("proctor.detect")
 TOOL_PREFIX = "tool:"
 _MAX_REASONS = 3
 
@@ -57,6 +63,20 @@ class ContentScreen(GateHooks):
         self._registries: dict[tuple[tuple[str, ...] | None, float], DetectorRegistry] = {}
         self._sessions: dict[str, _SessionState] = {}
         self._lock = threading.Lock()
+        self._hooks: list[GateHooks] = []  # told of every judgement (``on_findings``)
+
+    def attach(self, gate: Gate) -> None:
+        self._hooks = [h for h in gate.hooks if h is not self]
+
+    async def _judged(self, session: Session, source: str, judgement: Judgement) -> None:
+        """Tell the other hooks (metrics, monitoring) what was judged; never raises."""
+        if not judgement.findings and not judgement.hostile:
+            return
+        for hook in self._hooks:
+            try:
+                await hook.on_findings(session, source, judgement.findings, judgement.hostile)
+            except Exception:
+                log.exception("on_findings hook %s failed", type(hook).__name__)
 
     # -- configuration -------------------------------------------------------------------
 
@@ -124,6 +144,7 @@ class ContentScreen(GateHooks):
         if not rules.enabled or labeled.trusted:
             return labeled
         judgement = self.check_value(self.registry(rules), content)
+        await self._judged(session, labeled.source, judgement)
         st = self._state(session, rules)
         with self._lock:
             st.score = st.score.observe(judgement)
@@ -181,6 +202,7 @@ class ContentScreen(GateHooks):
             hits.append(RuleHit("detect.session_hold", Verdict.HOLD, score.explanation, seen={}))
         if rules.arguments != "allow":
             judgement = self.check_arguments(self.registry(rules), call.args)
+            await self._judged(session, "arguments", judgement)
             if judgement.hostile:
                 verdict = Verdict.HOLD if rules.arguments == "hold" else Verdict.DENY
                 hits.append(

@@ -20,6 +20,7 @@ from proctor.policy._compiled import (
     session_rate_rules,
 )
 from proctor.policy._data_schema import data_problems
+from proctor.policy._monitor_schema import monitoring_problems
 from proctor.policy._schema import PolicySpec
 from proctor.policy._yaml import Located, load_located
 
@@ -105,6 +106,8 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
         except Exception as exc:  # a schema Pydantic cannot build; report, do not crash
             problem(base, f"cannot build argument schema: {exc}")
     for path, message in data_problems(spec.data, spec.credentials, set(spec.tools)):
+        problem(path, message)
+    for path, message in monitoring_problems(spec.monitoring, set(spec.tools)):
         problem(path, message)
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.line or 0, p.field)))

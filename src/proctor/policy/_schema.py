@@ -23,6 +23,7 @@ from pydantic import (
 from proctor.model import Autonomy, Environment, Flag
 from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
 from proctor.policy._memory_schema import MemoryPolicy
+from proctor.policy._monitor_schema import MonitoringPolicy
 
 NAME = r"^[a-z][a-z0-9_.-]{0,63}$"
 RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
@@ -567,4 +568,9 @@ class PolicySpec(_Strict):
         default_factory=MemoryPolicy,
         description="Agent memory: lifetimes per kind and scope, review of important facts, "
         "quarantine of items derived from untrusted content (see docs/memory.md).",
+    )
+    monitoring: MonitoringPolicy | None = Field(
+        default=None,
+        description="Continuous monitoring: baselines, alert rules, sinks and automatic "
+        "containment (see docs/monitoring.md). Unset: not monitored.",
     )

@@ -148,8 +148,10 @@ agent_controls = Table(
     Column("changed_by", String(256), nullable=False),
     Column("reason", Text, nullable=False),
     Column("changed_at", Float, nullable=False),
+    Column("max_autonomy", String(16), nullable=True),  # migration 0006_monitor
 )
-"""The kill switch: one row per agent that was ever paused."""
+"""The kill switch: one row per agent that was ever paused or contained. ``max_autonomy``:
+the monitor's containment (calls above it are denied) until a person resumes the agent."""
 
 break_glass = Table(
     "proctor_break_glass",
@@ -250,3 +252,26 @@ memory_values = Table(
 """Keyed fingerprints (HMAC) of the identifying values memory items carry, with keyed digests
 of their tenant and subject: what the leak filter compares content against. No value, no
 tenant name."""
+# -- monitoring (migration 0006_monitor) ---------------------------------------------------------
+
+monitor_buckets = Table(
+    "proctor_monitor_buckets",
+    metadata,
+    Column("agent", String(64), primary_key=True),
+    Column("series", String(200), primary_key=True),
+    Column("minute", BigInteger, primary_key=True, autoincrement=False),
+    Column("value", Float, nullable=False),
+)
+"""Counts of minutes not yet folded into a baseline: every gateway process adds its own
+(``value = value + n``); the process that closes the minute folds and deletes them."""
+
+monitor_state = Table(
+    "proctor_monitor_state",
+    metadata,
+    Column("agent", String(64), primary_key=True),
+    Column("closed", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+"""One row per monitored agent: its baselines (JSON) up to minute ``closed``, changed under a
+row lock by the one process that folds the next minutes."""

@@ -1,0 +1,259 @@
+"""One agent's baseline, and ``fold``: a closed minute goes in, alerts come out. Pure.
+
+A minute's values are keyed by series: ``calls``, ``calls:TOOL``, ``denials``, ``holds``,
+``overrides``, ``data_read``, ``injection`` and ``dest:HOST`` (calls naming that external
+host). The gate's hook and the simulation (``proctor bench monitor``) both feed minutes
+through ``Monitor.record`` and ``Monitor.tick``, which call this function: one algorithm.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from proctor.model import new_id
+from proctor.monitor._alert import Alert, severity
+from proctor.monitor._estimators import SeasonalRate, Share
+from proctor.policy._monitor_schema import SHARES, AlertRule, MonitoringPolicy
+
+DEST = "dest:"
+TOOL = "calls:"
+MAX_DESTINATIONS = 10_000
+MAX_TOOL_SERIES = 64
+RATES = ("calls", "data_read", "injection")
+MEAN, VAR = "#mean", "#var"  # rings of what a rate series expected, beside its values
+
+
+@dataclass
+class AgentState:
+    """Everything the monitor remembers about one agent (kept in the store as JSON)."""
+
+    agent: str
+    closed: int  # the last minute folded in
+    started: int  # the first minute folded in
+    rates: dict[str, SeasonalRate] = field(default_factory=dict)
+    shares: dict[str, Share] = field(default_factory=dict)
+    recent: dict[str, list[float]] = field(default_factory=dict)  # signal -> last minutes
+    destinations: dict[str, list[int]] = field(default_factory=dict)  # host -> [first, calls]
+    last_alert: dict[str, int] = field(default_factory=dict)  # dedup key -> minute
+    repeats: dict[str, int] = field(default_factory=dict)  # dedup key -> suppressed since
+    hour: list[int] = field(default_factory=list)  # minutes of the alerts of the last hour
+    capped: int = 0  # alerts dropped by the hourly cap, ever
+
+    @staticmethod
+    def new(agent: str, minute: int) -> AgentState:
+        """A fresh baseline whose first minute is the one after ``minute``."""
+        return AgentState(agent, minute, minute + 1)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "closed": self.closed,
+            "started": self.started,
+            "rates": {k: v.to_state() for k, v in self.rates.items()},
+            "shares": {k: v.to_state() for k, v in self.shares.items()},
+            "recent": {k: [round(x, 4) for x in v] for k, v in self.recent.items()},
+            "destinations": self.destinations,
+            "last_alert": self.last_alert,
+            "repeats": self.repeats,
+            "hour": self.hour,
+            "capped": self.capped,
+        }
+
+    @staticmethod
+    def from_state(data: Mapping[str, Any]) -> AgentState:
+        return AgentState(
+            str(data["agent"]),
+            int(data["closed"]),
+            int(data["started"]),
+            {k: SeasonalRate.from_state(v) for k, v in data["rates"].items()},
+            {k: Share.from_state(v) for k, v in data["shares"].items()},
+            {k: [float(x) for x in v] for k, v in data["recent"].items()},
+            {k: [int(v[0]), int(v[1])] for k, v in data["destinations"].items()},
+            {k: int(v) for k, v in data["last_alert"].items()},
+            {k: int(v) for k, v in data["repeats"].items()},
+            [int(v) for v in data["hour"]],
+            int(data["capped"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    rule: AlertRule
+    tool: str | None
+    value: float
+    expected: float
+    score: float | None
+
+
+def _window(rules: list[AlertRule]) -> int:
+    return max((r.window for r in rules), default=1)
+
+
+def fold(
+    state: AgentState,
+    minute: int,
+    values: Mapping[str, float],
+    policy: MonitoringPolicy,
+    tools: tuple[str, ...] = (),
+) -> list[Alert]:
+    """Fold ``minute`` (the one after ``state.closed``) into ``state``; return the alerts it
+    raises, after deduplication and the hourly cap. ``tools``: the policy's tools, whose call
+    rates get a baseline from the first minute (other tools from their first call)."""
+    calls = float(values.get("calls", 0.0))
+    age = minute - state.started  # minutes of history before this one
+    warm = age >= policy.warmup
+    keep = _window(policy.rules)
+    counts: dict[str, int] = {}  # rate series -> minutes its baseline had seen
+
+    quiet = "calls" in state.rates and state.rates["calls"].quiet(minute)
+    series = list(RATES)
+    if policy.tool_rates:
+        seen = [k[len(TOOL) :] for k in values if k.startswith(TOOL)]
+        for tool in (*tools, *seen):
+            key = TOOL + tool
+            if key not in series and (key in state.rates or len(state.rates) < MAX_TOOL_SERIES):
+                series.append(key)
+    for key in series:
+        est = state.rates.get(key)
+        if est is None:
+            est = state.rates[key] = SeasonalRate()
+        x = float(values.get(key, 0.0))
+        exp = est.expect(minute)
+        counts[key] = est.n
+        _push(state, key + MEAN, exp.mean, keep)
+        _push(state, key + VAR, exp.var, keep)
+        est.update(minute, x, exp)
+
+    share_scores: dict[str, tuple[float, float, float]] = {}  # signal -> count, p, cusum
+    for name in SHARES:
+        sh = state.shares.get(name)
+        if sh is None:
+            sh = state.shares[name] = Share()
+        count = float(values.get(name, 0.0))
+        p = sh.p
+        share_scores[name] = (count, p, sh.update(count, calls))
+
+    young = _destinations(state, minute, values, policy.destinations.young_for)
+    now: dict[str, float] = {
+        "off_hours": calls if quiet else 0.0,
+        "new_destination": float(young),
+        **{k: float(values.get(k, 0.0)) for k in (*series, *SHARES)},
+    }
+    for key, value in now.items():
+        _push(state, key, value, keep)
+    for key in list(state.recent):  # a series gone from this minute's keys: a zero
+        if key not in now and not key.endswith((MEAN, VAR)):
+            _push(state, key, 0.0, keep)
+
+    found: list[_Candidate] = []
+    for rule in policy.rules:
+        if rule.above is not None:
+            if rule.signal == "new_destination":
+                if warm and young > rule.above:
+                    found.append(_Candidate(rule, None, float(young), rule.above, None))
+                continue
+            key = TOOL + rule.tool if rule.tool else rule.signal
+            total = sum(state.recent.get(key, [])[-rule.window :])
+            if total > rule.above:
+                found.append(_Candidate(rule, rule.tool, total, rule.above, None))
+            continue
+        if not warm or rule.score is None:
+            continue
+        if rule.signal in SHARES:
+            count, p, cusum = share_scores[rule.signal]
+            if cusum >= rule.score and count >= rule.min_count:
+                found.append(_Candidate(rule, None, count, p * calls, cusum))
+            continue
+        keys: list[str] = [str(rule.signal)] if rule.signal in RATES else []
+        if rule.signal == "calls" and rule.tool is not None:
+            keys = [TOOL + rule.tool]
+        elif rule.signal == "calls" and policy.tool_rates:
+            keys += [k for k in counts if k.startswith(TOOL)]
+        for key in keys:
+            if counts.get(key, 0) < policy.warmup:
+                continue
+            w = rule.window
+            total = sum(state.recent[key][-w:])
+            expected = sum(state.recent[key + MEAN][-w:])
+            floor = state.rates[key].floor
+            z = (total - expected) / math.sqrt(max(sum(state.recent[key + VAR][-w:]), floor))
+            if z >= rule.score and total >= rule.min_count and total >= rule.min_ratio * expected:
+                found.append(_Candidate(rule, _tool_of(key), total, expected, z))
+    state.closed = minute
+    return _admit(state, minute, found, policy)
+
+
+def _push(state: AgentState, key: str, value: float, keep: int) -> None:
+    ring = state.recent.setdefault(key, [])
+    ring.append(value)
+    if len(ring) > keep:
+        del ring[: len(ring) - keep]
+
+
+def _tool_of(key: str) -> str | None:
+    return key[len(TOOL) :] if key.startswith(TOOL) else None
+
+
+def _destinations(
+    state: AgentState, minute: int, values: Mapping[str, float], young_for: int
+) -> int:
+    """Learn the minute's destinations; return the most calls any destination first seen less
+    than ``young_for`` minutes ago has received since (0 if none)."""
+    busiest = 0
+    for key, count in values.items():
+        if not key.startswith(DEST) or count <= 0:
+            continue
+        host = key[len(DEST) :]
+        seen = state.destinations.get(host)
+        if seen is None:
+            if len(state.destinations) >= MAX_DESTINATIONS:  # forget the oldest
+                oldest = min(state.destinations, key=lambda h: state.destinations[h][0])
+                del state.destinations[oldest]
+            seen = state.destinations[host] = [minute, 0]
+        if minute - seen[0] < young_for:
+            seen[1] += int(count)
+    for first, n in state.destinations.values():
+        if minute - first < young_for and n > busiest:
+            busiest = n
+    return busiest
+
+
+def _admit(
+    state: AgentState, minute: int, found: list[_Candidate], policy: MonitoringPolicy
+) -> list[Alert]:
+    """Deduplicate (one alert per rule and tool per ``dedup`` minutes) and cap (at most
+    ``max_per_hour`` per agent), most severe first."""
+    settings = policy.alerts
+    state.hour = [m for m in state.hour if m > minute - 60]
+    out: list[Alert] = []
+    for c in sorted(found, key=lambda c: -severity(c.rule.severity)):
+        key = f"{c.rule.id}|{c.tool or ''}"
+        last = state.last_alert.get(key)
+        if last is not None and minute - last < settings.dedup:
+            state.repeats[key] = state.repeats.get(key, 0) + 1
+            continue
+        if len(state.hour) >= settings.max_per_hour:
+            state.capped += 1
+            continue
+        state.hour.append(minute)
+        state.last_alert[key] = minute
+        repeats = state.repeats.pop(key, 0)
+        out.append(
+            Alert(
+                new_id("alr"),
+                state.agent,
+                c.rule.id,
+                c.rule.signal,
+                c.tool,
+                severity(c.rule.severity),
+                minute,
+                c.value,
+                c.expected,
+                c.score,
+                repeats,
+            )
+        )
+    return out

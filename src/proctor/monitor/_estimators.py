@@ -1,0 +1,254 @@
+"""Streaming estimators of an agent's normal behaviour, one minute at a time. Pure: no I/O,
+no clock; their state is plain data (``to_state`` / ``from_state``) kept in the store.
+
+- ``SeasonalRate``: a count per minute (calls, characters read) against the same hour of the
+  week. An EWMA of the mean and of the absolute deviation per hour of the week (168 slots),
+  falling back to the hour of the day (24 slots) and then to all minutes while a slot has seen
+  too few minutes. The score is a robust z-score: ``(x - mean) / sd`` where ``sd`` is the
+  larger of 1.2533 times the mean absolute deviation (the standard deviation of a normal
+  variable), the compound-Poisson ``sqrt(mean x D)``, a tenth of the mean, and ``D``, where
+  ``D`` is the series' dispersion index (variance over mean: about 1 for a count of calls, the
+  typical size of one read for characters read; an EWMA). Over a window of minutes the score
+  is ``(sum x - sum mean) / sqrt(max(sum var, D²))``. Updates are clipped to
+  ``mean ± 4 sd`` once a level is warm, so that an incident does not become the baseline.
+- ``Share``: a count that is a share of another (denials of calls). The baseline share is the
+  ratio of two slow EWMAs; each minute's excess is a binomial z-score, corrected for
+  overdispersion (an EWMA of z², at least 1), accumulated by a one-sided CUSUM
+  ``S = max(0, S + z - k)``: a sudden jump and a slow drift both make ``S`` grow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+HOURS_PER_WEEK = 168
+MONDAY_OFFSET_HOURS = 72  # 1970-01-01 was a Thursday: hour 0 of the epoch is Thursday 00:00
+MAD_TO_SD = 1.2533  # mean absolute deviation -> standard deviation, for a normal variable
+CLIP = 4.0  # robust updates: a value is clipped to mean ± CLIP sd before it teaches the baseline
+DISP_CLIP = 400.0  # one minute moves the dispersion index by at most 400 times its value
+MIN_SLOT_MINUTES = 30  # a seasonal slot is trusted once it has seen this many minutes
+
+
+def hour_of_week(minute: int) -> int:
+    """0 = Monday 00:00-00:59 UTC, ..., 167 = Sunday 23:00-23:59 UTC."""
+    return (minute // 60 + MONDAY_OFFSET_HOURS) % HOURS_PER_WEEK
+
+
+VAR_FLOOR = 0.25  # a share's minute: one event among few calls is not, alone, an anomaly
+
+
+def alpha(half_life: float) -> float:
+    """The EWMA weight whose influence halves after ``half_life`` updates."""
+    return float(1.0 - 0.5 ** (1.0 / half_life))
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What a series expected for a minute: ``mean`` and ``var`` (the variance of one minute,
+    before the floor of 1 that ``sd`` applies: a window adds variances up first), and the level
+    it came from (``week``, ``day`` or ``all``)."""
+
+    mean: float
+    var: float
+    level: str
+    floor: float = 1.0  # the least variance: one event's size, squared (1 for a count)
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(max(self.var, self.floor))
+
+    def score(self, x: float) -> float:
+        return (x - self.mean) / self.sd
+
+
+def _var(mean: float, dev: float, disp: float = 1.0) -> float:
+    """The larger of: (1.2533 x mean absolute deviation)², the compound-Poisson variance
+    ``mean x dispersion``, and (a tenth of the mean)²."""
+    return max((MAD_TO_SD * dev) ** 2, max(mean, 0.0) * max(disp, 1.0), (0.1 * mean) ** 2)
+
+
+def _sd(mean: float, dev: float, disp: float = 1.0) -> float:
+    return math.sqrt(max(_var(mean, dev, disp), max(disp, 1.0) ** 2))
+
+
+@dataclass(slots=True)
+class SeasonalRate:
+    """A per-minute count with hour-of-week seasonality (see the module docstring)."""
+
+    week_mean: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)
+    week_dev: list[float] = field(default_factory=lambda: [0.0] * HOURS_PER_WEEK)
+    week_n: list[int] = field(default_factory=lambda: [0] * HOURS_PER_WEEK)
+    day_mean: list[float] = field(default_factory=lambda: [0.0] * 24)
+    day_dev: list[float] = field(default_factory=lambda: [0.0] * 24)
+    day_n: list[int] = field(default_factory=lambda: [0] * 24)
+    mean: float = 0.0
+    dev: float = 0.0
+    n: int = 0  # minutes observed
+    disp: float = 1.0  # dispersion index, variance / mean: 1 for calls, a read's size for data
+
+    # half-lives, in updates of each level: 2 weeks of one hour-of-week slot (60 minutes a
+    # week), 3 days of one hour-of-day slot, 1 day of all minutes
+    WEEK_ALPHA = alpha(120)
+    DAY_ALPHA = alpha(180)
+    ALL_ALPHA = alpha(1440)
+
+    @property
+    def floor(self) -> float:
+        """The least variance of a minute or a window: one event's typical size, squared."""
+        return max(self.disp, 1.0) ** 2
+
+    def expect(self, minute: int) -> Expectation:
+        """What this series expects at ``minute`` (the most specific warm level)."""
+        how = hour_of_week(minute)
+        d = self.disp
+        if self.week_n[how] >= MIN_SLOT_MINUTES:
+            m = self.week_mean[how]
+            return Expectation(m, _var(m, self.week_dev[how], d), "week", self.floor)
+        hod = how % 24
+        if self.day_n[hod] >= MIN_SLOT_MINUTES:
+            m = self.day_mean[hod]
+            return Expectation(m, _var(m, self.day_dev[hod], d), "day", self.floor)
+        return Expectation(self.mean, _var(self.mean, self.dev, d), "all", self.floor)
+
+    def quiet(self, minute: int, fraction: float = 0.05) -> bool:
+        """Whether ``minute`` falls in an hour of the week that is usually quiet: its slot is
+        warm and its mean is below ``fraction`` of the mean over all minutes (at least 0.05)."""
+        how = hour_of_week(minute)
+        if self.week_n[how] < MIN_SLOT_MINUTES:
+            return False
+        return self.week_mean[how] < max(fraction * self.mean, 0.05)
+
+    def update(self, minute: int, x: float, expected: Expectation | None = None) -> None:
+        """Learn the value ``x`` observed at ``minute`` (``expected``: ``expect(minute)``, if
+        the caller has it already)."""
+        how = hour_of_week(minute)
+        hod = how % 24
+        # the dispersion index: how much one minute varies for its mean (a volume of data read
+        # comes in lumps, one per read: its variance is its mean times a read's typical size)
+        mean = (expected or self.expect(minute)).mean
+        lump = (x - mean) ** 2 / max(mean, 0.01)
+        disp = max(self.disp, 1.0)
+        self.disp += self.ALL_ALPHA * (min(lump, DISP_CLIP * disp) - self.disp)
+        self.week_mean[how], self.week_dev[how], self.week_n[how] = _learn(
+            self.week_mean[how], self.week_dev[how], self.week_n[how], x, self.WEEK_ALPHA, self.disp
+        )
+        self.day_mean[hod], self.day_dev[hod], self.day_n[hod] = _learn(
+            self.day_mean[hod], self.day_dev[hod], self.day_n[hod], x, self.DAY_ALPHA, self.disp
+        )
+        self.mean, self.dev, self.n = _learn(
+            self.mean, self.dev, self.n, x, self.ALL_ALPHA, self.disp
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "wm": [round(v, 6) for v in self.week_mean],
+            "wd": [round(v, 6) for v in self.week_dev],
+            "wn": self.week_n,
+            "dm": [round(v, 6) for v in self.day_mean],
+            "dd": [round(v, 6) for v in self.day_dev],
+            "dn": self.day_n,
+            "m": self.mean,
+            "d": self.dev,
+            "n": self.n,
+            "x": self.disp,
+        }
+
+    @staticmethod
+    def from_state(data: Mapping[str, Any]) -> SeasonalRate:
+        return SeasonalRate(
+            [float(v) for v in data["wm"]],
+            [float(v) for v in data["wd"]],
+            [int(v) for v in data["wn"]],
+            [float(v) for v in data["dm"]],
+            [float(v) for v in data["dd"]],
+            [int(v) for v in data["dn"]],
+            float(data["m"]),
+            float(data["d"]),
+            int(data["n"]),
+            float(data["x"]),
+        )
+
+
+def _learn(
+    mean: float, dev: float, n: int, x: float, a: float, disp: float
+) -> tuple[float, float, int]:
+    """One robust EWMA step of (mean, mean absolute deviation). A cold level (few minutes) is
+    a running average; a warm one clips ``x`` to mean ± CLIP sd first."""
+    if n < MIN_SLOT_MINUTES:
+        a = max(a, 1.0 / (n + 1))
+    else:
+        d = disp if disp > 1.0 else 1.0
+        var = (MAD_TO_SD * dev) ** 2
+        if mean * d > var:
+            var = mean * d
+        if d * d > var:
+            var = d * d
+        limit = CLIP * math.sqrt(max(var, (0.1 * mean) ** 2))
+        if x > mean + limit:
+            x = mean + limit
+        elif x < mean - limit:
+            x = mean - limit
+    deviation = abs(x - mean)
+    mean += a * (x - mean)
+    dev += a * (deviation - dev)
+    return mean, dev, n + 1 if n < 1_000_000_000 else n
+
+
+@dataclass(slots=True)
+class Share:
+    """A count that is a share of another, with a CUSUM of its excess (module docstring)."""
+
+    num: float = 0.0  # EWMA of the count per minute
+    den: float = 0.0  # EWMA of the whole per minute
+    phi: float = 1.0  # overdispersion: EWMA of the clipped z², at least 1
+    cusum: float = 0.0
+    n: int = 0  # minutes observed with a non-empty whole
+
+    ALPHA = alpha(3 * 1440)  # the baseline share moves with a half-life of three days
+    PHI_ALPHA = alpha(1440)
+    K = 1.0  # the CUSUM's allowance: a minute adds to S only what exceeds one sd
+    PRIOR = 0.002  # the share assumed while nothing was seen (never exactly 0)
+
+    @property
+    def p(self) -> float:
+        """The baseline share."""
+        if self.den <= 0:
+            return self.PRIOR
+        return min(max(self.num / self.den, self.PRIOR), 1.0 - self.PRIOR)
+
+    def z(self, count: float, whole: float) -> float:
+        """The binomial z-score of ``count`` out of ``whole`` against the baseline."""
+        if whole <= 0:
+            return 0.0
+        p = self.p
+        var = max(whole * p * (1.0 - p) * max(self.phi, 1.0), VAR_FLOOR)
+        return (count - whole * p) / math.sqrt(var)
+
+    def update(self, count: float, whole: float) -> float:
+        """Fold one minute in; return the CUSUM after it (the anomaly score)."""
+        z = self.z(count, whole)
+        if whole > 0:
+            self.cusum = max(0.0, self.cusum + z - self.K)
+            a = max(self.ALPHA, 1.0 / (self.n + 1)) if self.n < MIN_SLOT_MINUTES else self.ALPHA
+            self.num += a * (count - self.num)
+            self.den += a * (whole - self.den)
+            clipped = min(z * z, 25.0)
+            self.phi += self.PHI_ALPHA * (clipped - self.phi)
+            self.n += 1
+        return self.cusum  # an idle minute is no evidence either way: the CUSUM stays
+
+    def to_state(self) -> dict[str, Any]:
+        return {"num": self.num, "den": self.den, "phi": self.phi, "s": self.cusum, "n": self.n}
+
+    @staticmethod
+    def from_state(data: Mapping[str, Any]) -> Share:
+        return Share(
+            float(data["num"]),
+            float(data["den"]),
+            float(data["phi"]),
+            float(data["s"]),
+            int(data["n"]),
+        )

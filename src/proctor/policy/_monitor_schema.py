@@ -1,0 +1,247 @@
+"""The policy's ``monitoring:`` section: baselines, alert rules, sinks and containment.
+
+Kept apart from ``_schema.py`` so that the section reads as one unit; ``PolicySpec`` names it.
+``proctor.monitor`` runs it (docs/monitoring.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+SIGNALS = (
+    "calls",
+    "denials",
+    "holds",
+    "overrides",
+    "data_read",
+    "new_destination",
+    "off_hours",
+    "injection",
+)
+"""What the monitor measures per agent each minute (``calls`` also per agent and tool)."""
+
+SHARES = ("denials", "holds", "overrides")
+"""Signals judged as a share of the agent's calls (a drift detector), not as a rate."""
+
+Signal = Literal[
+    "calls",
+    "denials",
+    "holds",
+    "overrides",
+    "data_read",
+    "new_destination",
+    "off_hours",
+    "injection",
+]
+SeverityName = Literal["info", "low", "medium", "high", "critical"]
+SinkName = Literal["audit", "log", "webhook"]
+RULE_ID = r"^[a-z][a-z0-9_.-]{0,79}$"
+TOOL = r"^[a-z][a-z0-9_.-]{0,63}$"
+
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_SPAN = re.compile(r"^\s*(\d+)\s*(minute|hour|day)s?\s*$")
+
+
+def _minutes(value: object) -> object:
+    if isinstance(value, str):
+        m = _SPAN.match(value)
+        if not m:
+            raise ValueError(
+                f"invalid duration {value!r}; expected a number and a unit such as "
+                "'10 minutes', '2 hours' or '7 days' (units: minute, hour, day)"
+            )
+        return int(m.group(1)) * _UNITS[m.group(2)] // 60
+    return value
+
+
+_SCHEMA = WithJsonSchema(
+    {"type": "string", "description": "e.g. `10 minutes`, `2 hours`, `7 days` (or minutes)"}
+)
+Window = Annotated[int, BeforeValidator(_minutes), Field(ge=1, le=1440), _SCHEMA]
+Span = Annotated[int, BeforeValidator(_minutes), Field(ge=0, le=60 * 24 * 90), _SCHEMA]
+Dedup = Annotated[int, BeforeValidator(_minutes), Field(ge=1, le=60 * 24 * 7), _SCHEMA]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlertRule(_Strict):
+    """One alert rule: an anomaly score (`score`) or a threshold (`above`) on a signal."""
+
+    id: str = Field(pattern=RULE_ID, description="Rule id, unique in the section.")
+    signal: Signal = Field(
+        description="calls, denials, holds, overrides (shares of calls), data_read (characters "
+        "of tool output read), new_destination (calls to a destination first seen within "
+        "`destinations.young_for`), off_hours (calls in hours that are usually quiet), "
+        "injection (contents and arguments judged hostile)."
+    )
+    tool: str | None = Field(
+        default=None,
+        pattern=TOOL,
+        description="Judge the signal of this tool only (`calls` only). Unset: the whole agent.",
+    )
+    score: float | None = Field(
+        default=None,
+        gt=0,
+        description="Anomaly rule: alert when the robust z-score against the agent's baseline "
+        "(for a rate, of this minute against the same hour of the week; for a share, the "
+        "CUSUM of the minutes' excess) reaches this.",
+    )
+    above: float | None = Field(
+        default=None,
+        ge=0,
+        description="Threshold rule: alert when the signal's sum over `window` exceeds this.",
+    )
+    window: Window = Field(
+        default=1,
+        description="The sliding window the signal is summed over (anomaly rules: against the "
+        "baseline's sum over the same minutes). Not used by `new_destination`.",
+    )
+    min_count: float = Field(
+        default=0,
+        ge=0,
+        description="Anomaly rules: the window's value must also reach this (no alert on a "
+        "handful of calls, however unusual).",
+    )
+    min_ratio: float = Field(
+        default=1.0,
+        ge=1,
+        description="Anomaly rules (rates): the window's value must also be at least this many "
+        "times the baseline (a busy agent's ordinary burst has a high z-score too).",
+    )
+    severity: SeverityName = Field(
+        default="medium", description="info < low < medium < high < critical."
+    )
+
+    @model_validator(mode="after")
+    def _one_test(self) -> AlertRule:
+        if (self.score is None) == (self.above is None):
+            raise ValueError("a rule needs exactly one of `score` (anomaly) or `above` (threshold)")
+        if self.tool is not None and self.signal != "calls":
+            raise ValueError("`tool` applies to signal `calls` only")
+        if self.score is not None and self.signal in ("new_destination", "off_hours"):
+            raise ValueError(f"signal {self.signal} takes a threshold (`above`), not a `score`")
+        return self
+
+
+def _default_sinks() -> list[SinkName]:
+    return ["audit", "log"]
+
+
+class AlertSettings(_Strict):
+    """Where alerts go, and how many."""
+
+    sinks: list[SinkName] = Field(
+        default_factory=_default_sinks,
+        description="audit (an `alert` record), log (the `proctor.monitor` logger), webhook "
+        "(a signed POST, retried; PROCTOR_MONITOR_WEBHOOK_URL and _SECRET).",
+    )
+    dedup: Dedup = Field(
+        default=30,
+        description="One alert per rule (and tool) per agent in this time; repeats are counted.",
+    )
+    max_per_hour: int = Field(
+        default=10, ge=1, le=1000, description="At most this many alerts per agent per hour."
+    )
+
+
+class Containment(_Strict):
+    """What an alert does to the agent, until a person resumes it (`proctor agent resume`)."""
+
+    at: SeverityName | None = Field(
+        default="critical",
+        description="An alert at or above this severity contains the agent. Null: never.",
+    )
+    action: Literal["draft", "read", "pause"] = Field(
+        default="draft",
+        description="draft or read: calls above that autonomy level are denied; pause: the kill "
+        "switch (every call held or denied, as `controls.on_pause` says).",
+    )
+
+
+class Destinations(_Strict):
+    """External destinations: hosts of the recipient and destination arguments of a call."""
+
+    young_for: Dedup = Field(
+        default=60,
+        description="A destination first seen less than this long ago is new; calls to it count "
+        "in the `new_destination` signal.",
+    )
+
+
+def _default_rules() -> list[AlertRule]:
+    return [
+        AlertRule(
+            id="calls.spike",
+            signal="calls",
+            score=8,
+            window=5,
+            min_ratio=4,
+            min_count=10,
+            severity="high",
+        ),
+        AlertRule(id="denials.drift", signal="denials", score=25, severity="high"),
+        AlertRule(id="holds.drift", signal="holds", score=25, severity="medium"),
+        AlertRule(
+            id="data_read.spike",
+            signal="data_read",
+            score=8,
+            window=15,
+            min_ratio=4,
+            severity="high",
+        ),
+        AlertRule(
+            id="new_destination", signal="new_destination", above=3, window=60, severity="critical"
+        ),
+        AlertRule(id="off_hours", signal="off_hours", above=30, window=60, severity="medium"),
+        AlertRule(id="injection.burst", signal="injection", above=2, window=10, severity="high"),
+    ]
+
+
+class MonitoringPolicy(_Strict):
+    """Continuous monitoring (docs/monitoring.md): per-agent baselines, alert rules, sinks and
+    automatic containment. Off unless ``enabled``."""
+
+    enabled: bool = Field(default=False, description="Monitor this agent.")
+    warmup: Span = Field(
+        default=7 * 1440,
+        description="No anomaly alert before the agent's baseline has seen this much time "
+        "(threshold rules apply at once).",
+    )
+    tool_rates: bool = Field(
+        default=True,
+        description="Also keep a call-rate baseline per tool, judged by the `calls` rules "
+        "without a `tool` (a runaway loop on one tool).",
+    )
+    rules: list[AlertRule] = Field(
+        default_factory=_default_rules,
+        description="Alert rules. Unset: calls.spike, denials.drift, holds.drift, "
+        "data_read.spike, new_destination, off_hours, injection.burst "
+        "(see docs/monitoring.md).",
+    )
+    alerts: AlertSettings = Field(default_factory=AlertSettings, description="Sinks and caps.")
+    contain: Containment = Field(default_factory=Containment, description="Automatic containment.")
+    destinations: Destinations = Field(
+        default_factory=Destinations, description="What counts as a new destination."
+    )
+
+
+def monitoring_problems(
+    spec: MonitoringPolicy | None, tools: set[str]
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Checks that need the whole policy: (path, message) per problem."""
+    if spec is None:
+        return
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(spec.rules):
+        path: tuple[str | int, ...] = ("monitoring", "rules", i)
+        if rule.id in seen:
+            yield (*path, "id"), f"duplicate rule id {rule.id!r} (also rule {seen[rule.id]})"
+        seen.setdefault(rule.id, i)
+        if rule.tool is not None and rule.tool not in tools:
+            yield (*path, "tool"), f"tool {rule.tool!r} is not one of the policy's tools"

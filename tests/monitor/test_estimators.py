@@ -1,0 +1,126 @@
+"""The estimators: seasonality, robustness, warm-up, the CUSUM, and state that round-trips."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from proctor.monitor import SeasonalRate, Share, hour_of_week
+
+MONDAY = 28_401_120  # 2024-01-01 00:00 UTC, in minutes
+WEEK = 7 * 1440
+
+
+def test_hour_of_week_starts_on_monday_utc():
+    assert hour_of_week(MONDAY) == 0
+    assert hour_of_week(MONDAY + 59) == 0
+    assert hour_of_week(MONDAY + 60) == 1
+    assert hour_of_week(MONDAY + 6 * 1440 + 23 * 60) == 167
+    assert hour_of_week(MONDAY + WEEK) == 0
+
+
+def working_hours(minute: int) -> float:
+    how = hour_of_week(minute)
+    return 10.0 if how < 5 * 24 and 9 <= how % 24 < 17 else 0.0
+
+
+def test_a_weekly_pattern_is_learned_per_hour_of_the_week():
+    est = SeasonalRate()
+    for m in range(MONDAY, MONDAY + 3 * WEEK):
+        est.update(m, working_hours(m))
+    monday_10 = est.expect(MONDAY + 3 * WEEK + 10 * 60)
+    sunday_03 = est.expect(MONDAY + 3 * WEEK + 6 * 1440 + 3 * 60)
+    assert monday_10.level == sunday_03.level == "week"
+    assert 9.0 < monday_10.mean < 11.0
+    assert sunday_03.mean < 0.01
+    # ten calls on a Monday morning are ordinary; ten on a Sunday night are not
+    assert monday_10.score(10.0) < 1.0
+    assert sunday_03.score(10.0) > 9.0
+
+
+def test_a_young_series_falls_back_to_the_hour_of_day_then_to_all_minutes():
+    est = SeasonalRate()
+    assert est.expect(MONDAY).level == "all"
+    for m in range(MONDAY, MONDAY + 2 * 1440):
+        est.update(m, working_hours(m))
+    tuesday = est.expect(MONDAY + 1440 + 10 * 60)  # Tuesday 10:00 seen once: 60 minutes
+    wednesday = est.expect(MONDAY + 2 * 1440 + 10 * 60)  # never seen: the hour of the day
+    assert tuesday.level == "week"
+    assert wednesday.level == "day"
+    assert 9.0 < wednesday.mean < 11.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    values=st.lists(st.floats(min_value=0, max_value=1e6), min_size=1, max_size=300),
+    start=st.integers(min_value=0, max_value=10**8),
+)
+def test_state_round_trips_through_json(values, start):
+    est = SeasonalRate()
+    share = Share()
+    for i, v in enumerate(values):
+        est.update(start + i, v)
+        share.update(min(v, 10.0), 10.0)
+    again = SeasonalRate.from_state(json.loads(json.dumps(est.to_state())))
+    m = start + len(values)
+    assert again.expect(m).mean == round(est.expect(m).mean, 6) or abs(
+        again.expect(m).mean - est.expect(m).mean
+    ) <= 1e-6 * max(1.0, abs(est.expect(m).mean))
+    assert Share.from_state(json.loads(json.dumps(share.to_state()))) == share
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    level=st.floats(min_value=0, max_value=1000),
+    outlier=st.floats(min_value=0, max_value=1e12),
+)
+def test_one_outlier_cannot_become_the_baseline(level, outlier):
+    """Warm levels learn a clipped value: an incident barely moves the baseline."""
+    est = SeasonalRate()
+    m = MONDAY
+    for _ in range(2 * WEEK // 60):  # enough minutes for every level to be warm at m
+        est.update(m, level)
+    before = est.expect(m)
+    est.update(m, outlier)
+    after = est.expect(m)
+    assert abs(after.mean - before.mean) <= 4.0 * before.sd * 0.01 + 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(calls=st.integers(min_value=1, max_value=50), share=st.floats(0.0, 0.2))
+def test_a_steady_share_keeps_the_cusum_low_and_a_jump_raises_it(calls, share):
+    sh = Share()
+    denied = round(calls * share)
+    for _ in range(3000):
+        sh.update(denied, calls)
+    assert sh.cusum < 5.0
+    s = 0.0
+    for _ in range(60):
+        s = sh.update(calls, calls)  # every call denied
+    assert s > 25.0
+
+
+def test_an_idle_minute_leaves_the_cusum_where_it_was():
+    sh = Share()
+    for _ in range(100):
+        sh.update(0, 10)
+    sh.update(10, 10)
+    level = sh.cusum
+    assert level > 0
+    assert sh.update(0, 0) == level
+
+
+def test_a_slow_drift_is_not_absorbed_by_the_baseline():
+    sh = Share()
+    for _ in range(7 * 1440):
+        sh.update(0 if _ % 20 else 1, 5)  # 1 % of calls denied
+    raised = None
+    for minute in range(24 * 60):  # the share climbs to 31 % over a day
+        p = 0.01 + 0.3 * minute / (24 * 60)
+        count = 5 if (minute * p) % 1 > 1 - p * 5 else round(5 * p)
+        if sh.update(count, 5) >= 25 and raised is None:
+            raised = minute
+    assert raised is not None
+    assert raised < 20 * 60
