@@ -50,6 +50,19 @@ KILL_SWITCH = "killswitch.paused"
 T = TypeVar("T")
 
 
+def _unwaivable(decision: Decision) -> bool:
+    """The decision holds for the kill switch, or for a check of the flow step (step 4)."""
+    for step in decision.steps:
+        for hit in step.hits:
+            if hit.verdict is not Verdict.HOLD:
+                continue
+            if step.step is Step.FLOW or hit.rule_id == KILL_SWITCH:
+                return True
+            if hit.rule_id.startswith("flow."):  # a flow rule, wherever it is reported
+                return True
+    return False
+
+
 class ApprovalQueue(GateHooks):
     """Durable approvals for a gate: ``Gate(policies, approvals=ApprovalQueue.open(...))``.
 
@@ -175,10 +188,12 @@ class ApprovalQueue(GateHooks):
 
     async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
         """Break-glass: an override in force for this agent and tool lifts the policy's holds
-        (flags, constraints, rate limits, confidence). Never the kill switch, and never a flow
-        hold: an argument that came from untrusted content may be an injection, and an
-        emergency is when one is least likely to be noticed."""
-        if any(r == KILL_SWITCH or r.startswith("flow.") for r in decision.rule_ids):
+        (flags, constraints, rate limits, confidence). Never the kill switch, and never a hold
+        from the flow step, whatever its rule id (``flow.*`` provenance rules, ``detect.*``
+        injection detectors): an argument that came from untrusted content, or a session
+        that read hostile text, may be an injection, and an emergency is when one is least
+        likely to be noticed."""
+        if _unwaivable(decision):
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
         settings = pol.spec.controls.break_glass
