@@ -80,6 +80,8 @@ def test_every_command_refuses_an_unproven_caller(pending, args, why):
             "refunds-bot",
             "--tool",
             "payments.refund",
+            "--environment",
+            "production",
             "--minutes",
             "5",
             "--reason",
@@ -125,6 +127,8 @@ def test_every_command_refuses_an_unproven_caller(pending, args, why):
                 "refunds-bot",
                 "--tool",
                 "payments.refund",
+                "--environment",
+                "production",
                 "--minutes",
                 "5",
                 "--reason",
@@ -181,6 +185,8 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
         "refunds-bot",
         "--tool",
         "payments.refund",
+        "--environment",
+        "production",
         "--minutes",
         "15",
         "--reason",
@@ -202,6 +208,8 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
         "refunds-bot",
         "--tool",
         "payments.refund",
+        "--environment",
+        "production",
         "--minutes",
         "9999",
         "--reason",
@@ -210,6 +218,27 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
     )
     assert res.exit_code == 1
     assert "1 to 240 minutes" in res.output
+
+
+def test_break_glass_from_the_command_line_is_scoped_to_an_environment(world):
+    base = ["breakglass", "issue", "--agent", "refunds-bot", "--tool", "payments.refund"]
+    tail = ["--minutes", "15", "--reason", "staging incident 14, testers blocked"]
+    res = cli(world, *base, *tail, who="root")
+    assert res.exit_code == 2  # a usage error: the environment is mandatory
+    assert "--environment" in res.output
+    res = cli(world, *base, "--environment", "prod", *tail, who="root")
+    assert res.exit_code == 2
+    assert world.queue.controls.grants() == []
+    res = cli(world, *base, "--environment", "staging", "--tenant", "acme", *tail, who="root")
+    assert res.exit_code == 0, res.output
+    assert "in staging, tenant acme until" in res.stdout
+    big = {"order_id": "O-1", "amount": 250.0}
+    assert world.gate.call(world.session(), "payments.refund", big).status is (
+        OutcomeStatus.PENDING
+    )
+    staging = world.session(environment="staging")
+    assert world.gate.call(staging, "payments.refund", big).status is OutcomeStatus.EXECUTED
+    assert "staging, tenant acme" in cli(world, "breakglass", "list", who="vera").stdout
 
 
 def test_bootstrap_the_registry_from_the_command_line(sqlite_url):

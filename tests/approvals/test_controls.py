@@ -133,10 +133,12 @@ def test_pausing_needs_a_reason(world):
 # -- break-glass ---------------------------------------------------------------------------------
 
 
-def issue(world, minutes=20, tools=("payments.refund",), **kw):
+def issue(world, minutes=20, tools=("payments.refund",), environment="production", **kw):
     return world.queue.controls.issue_break_glass(
         "refunds-bot",
         tools,
+        environment=environment,
+        tenant=kw.get("tenant"),
         minutes=minutes,
         reason="month-end backlog, CFO approved",
         by=kw.get("by", world.people["root"]),
@@ -232,11 +234,34 @@ def test_revoked_overrides_stop_at_once(world):
         ({"reason": "because"}, ApprovalError, "reason of at least 10"),
         ({"by": "otto"}, AccessDeniedError, "needs role admin"),
         ({"by": "alice"}, AccessDeniedError, "needs role admin"),
+        ({"environment": "prod"}, ApprovalError, "the environment it is for"),
+        ({"environment": ""}, ApprovalError, "the environment it is for"),
+        ({"environment": None}, ApprovalError, "the environment it is for"),
+        ({"tenant": " "}, ApprovalError, "invalid tenant"),
+        ({"tenant": "acme\n"}, ApprovalError, "invalid tenant"),
     ],
-    ids=["zero", "over-cap", "no-tools", "wildcard", "short-reason", "operator", "approver"],
+    ids=[
+        "zero",
+        "over-cap",
+        "no-tools",
+        "wildcard",
+        "short-reason",
+        "operator",
+        "approver",
+        "unknown-environment",
+        "empty-environment",
+        "no-environment",
+        "blank-tenant",
+        "tenant-with-newline",
+    ],
 )
 def test_break_glass_is_bounded(world, kwargs, error, match):
-    args = {"minutes": 10, "tools": ("payments.refund",), "reason": "month-end backlog, approved"}
+    args = {
+        "minutes": 10,
+        "tools": ("payments.refund",),
+        "reason": "month-end backlog, approved",
+        "environment": "production",
+    }
     args |= {k: v for k, v in kwargs.items() if k != "by"}
     by = world.people[kwargs.get("by", "root")]
     with pytest.raises(error, match=match):
@@ -376,3 +401,81 @@ def test_no_hold_from_the_flow_step_is_ever_waived_whatever_its_rule_id(world, r
     )
     if rule_id != KILL_SWITCH and not rule_id.startswith("flow."):
         assert asyncio.run(world.queue.waive(s, call, outside)) is not None
+
+
+# -- break-glass scope (review finding 6) --------------------------------------------------------
+
+
+def test_break_glass_for_one_environment_never_lifts_a_hold_in_another(world):
+    """A grant issued for a staging incident must not lift production holds (nor the other
+    way round)."""
+    grant = issue(world, environment="staging")
+    prod = world.gate.call(world.session(), "payments.refund", BIG)
+    assert prod.status is OutcomeStatus.PENDING
+    assert not any(r.startswith("breakglass.") for r in prod.decision.rule_ids)
+    assert world.refunds == []
+    staging = world.gate.call(world.session(environment="staging"), "payments.refund", BIG)
+    assert staging.status is OutcomeStatus.EXECUTED
+    assert f"breakglass.{grant.id}" in staging.decision.rule_ids
+    assert world.refunds == [(BIG["order_id"], BIG["amount"])]
+    (issued,) = kinds(world, EventKind.BREAK_GLASS)
+    assert (issued["environment"], issued["tenant"]) == ("staging", None)
+    alert = next(a for a in kinds(world, EventKind.ALERT) if a["alert"] == "break_glass")
+    assert "in staging, every tenant" in alert["message"]
+
+
+def test_break_glass_for_one_tenant_never_lifts_another_tenants_hold(world):
+    grant = issue(world, tenant="acme")
+    other = world.gate.call(world.session(tenant="globex"), "payments.refund", BIG)
+    assert other.status is OutcomeStatus.PENDING
+    assert world.refunds == []
+    mine = world.gate.call(world.session(tenant="acme"), "payments.refund", BIG)
+    assert mine.status is OutcomeStatus.EXECUTED
+    assert f"breakglass.{grant.id}" in mine.decision.rule_ids
+    # a grant without a tenant covers every tenant of its environment
+    issue(world)
+    assert world.gate.call(world.session(tenant="globex"), "payments.refund", BIG).status is (
+        OutcomeStatus.EXECUTED
+    )
+    assert world.gate.call(
+        world.session(tenant="globex", environment="staging"), "payments.refund", BIG
+    ).status is (OutcomeStatus.PENDING)
+
+
+def test_an_override_stored_before_scopes_existed_lifts_nothing(db_url):
+    """Migration 0008 adds the scope; a row issued before it has none and fails closed."""
+    import time
+
+    from sqlalchemy import text
+
+    from proctor.store import create_store_engine, migrate
+
+    from ._world import make_world
+
+    engine = create_store_engine(db_url)
+    migrate(engine, "0004_vault")
+    now = time.time()
+    with engine.begin() as conn:  # the table as 0003 made it: no scope columns yet
+        conn.execute(
+            text(
+                "INSERT INTO proctor_break_glass (id, agent, tools, reason, issued_by, "
+                "issued_at, expires_at, ended_recorded) VALUES ('bg_legacy', 'refunds-bot', "
+                "'[\"payments.refund\"]', 'issued before 0008', 'root', :now, :until, 0)"
+            ),
+            {"now": now, "until": now + 3600},
+        )
+    engine.dispose()
+    world = make_world(db_url)  # migrates to head
+    try:
+        (legacy,) = world.queue.controls.grants(active=True)
+        assert (legacy.id, legacy.environment, legacy.tenant) == ("bg_legacy", None, None)
+        for env in ("production", "staging", "dev"):
+            assert world.queue.controls.active_grant(
+                "refunds-bot", "payments.refund", env, "acme"
+            ) is (None)
+        for env in ("production", "staging"):
+            out = world.gate.call(world.session(environment=env), "payments.refund", BIG)
+            assert out.status is OutcomeStatus.PENDING
+        assert world.refunds == []
+    finally:
+        world.close()

@@ -200,7 +200,12 @@ class ApprovalQueue(GateHooks):
         if not settings.allowed:
             return None
         grant = await self.run(
-            self.controls.active_grant, session.agent, call.tool, settings.max_minutes
+            self.controls.active_grant,
+            session.agent,
+            call.tool,
+            session.environment,
+            session.tenant,
+            settings.max_minutes,
         )
         if grant is None:
             return None
@@ -208,7 +213,13 @@ class ApprovalQueue(GateHooks):
             f"breakglass.{grant.id}",
             Verdict.ALLOW,
             f"break-glass {grant.id} issued by {grant.issued_by}: {grant.reason}",
-            {"grant_id": grant.id, "issued_by": grant.issued_by, "expires_at": grant.expires_at},
+            {
+                "grant_id": grant.id,
+                "issued_by": grant.issued_by,
+                "expires_at": grant.expires_at,
+                "environment": grant.environment,
+                "tenant": grant.tenant,
+            },
         )
 
     def _require_gate(self) -> Gate:
