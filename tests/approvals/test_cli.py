@@ -160,7 +160,7 @@ def test_approve_and_deny_from_the_command_line(world):
     res = cli(world, "approvals", "approve", b, who="alice")
     assert res.exit_code == 1
     assert "is denied, not pending" in res.output
-    assert world.queue.ticket(a).outcome(timeout=10).executed
+    assert world.queue.ticket(a, s).outcome(timeout=10).executed
     assert world.refunds == [("O-1", 250.0)]
     records = [r.body for r in world.log.records() if r.kind == EventKind.APPROVAL]
     assert [(r["action"], r["by"]) for r in records if r["approval_id"] == b][-1] == (

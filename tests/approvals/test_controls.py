@@ -92,7 +92,8 @@ def test_pause_reaches_another_process_on_its_next_call(world):
 
 
 def test_an_approved_request_waits_while_its_agent_is_paused(world):
-    out = world.gate.call(world.session(), "payments.refund", BIG)
+    s = world.session()
+    out = world.gate.call(s, "payments.refund", BIG)
     world.queue.approve(out.approval_id, by=world.people["alice"])
     world.queue.controls.pause(
         "refunds-bot", by=world.people["otto"], reason="incident in progress"
@@ -100,7 +101,7 @@ def test_an_approved_request_waits_while_its_agent_is_paused(world):
     assert world.queue.worker().execute(out.approval_id) is None
     assert world.queue.get(out.approval_id).state is ApprovalState.APPROVED
     world.queue.controls.resume("refunds-bot", by=world.people["otto"])
-    assert world.queue.ticket(out).outcome(timeout=10).executed
+    assert world.queue.ticket(out, s).outcome(timeout=10).executed
 
 
 def test_a_store_that_cannot_answer_denies_every_call(world):

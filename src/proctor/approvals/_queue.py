@@ -257,12 +257,14 @@ class ApprovalQueue(GateHooks):
 
     # -- the agent -----------------------------------------------------------------------------
 
-    def ticket(self, held: Outcome | str) -> Ticket:
-        """The ticket of a held call: its ``Outcome`` (status pending) or approval id."""
+    def ticket(self, held: Outcome | str, session: Session) -> Ticket:
+        """The ticket of a call ``session`` made and that was held: its ``Outcome`` (status
+        pending) or approval id. Polling or cancelling a request another session made raises
+        ``AccessDeniedError``."""
         approval_id = held if isinstance(held, str) else held.approval_id
         if not approval_id:
             raise ValueError("this outcome was not held: it has no approval id")
-        return Ticket(self, approval_id)
+        return Ticket(self, approval_id, session)
 
     def worker(self) -> ApprovalWorker | None:
         """The worker that executes approved requests through the attached gate."""

@@ -243,7 +243,7 @@ class ApprovalStore:
                         approvers = ", ".join(req.approved_by)
                         req = self._move(conn, req, ApprovalState.APPROVED, approvers, note, now)
         except AccessDeniedError as exc:
-            self._refused(approval_id, by.name, str(exc))
+            self.refused(approval_id, by.name, str(exc))
             exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it only once
             raise
         self.recorder.committed()
@@ -259,21 +259,22 @@ class ApprovalStore:
             )
         return req
 
-    def _refused(self, approval_id: str, who: str, why: str) -> None:
-        """A refused vote is itself evidence: record it (best effort; the refusal stands)."""
+    def refused(self, approval_id: str, who: str, why: str, *, action: str = "vote on") -> None:
+        """A refused vote (or ticket) is itself evidence: record it as an alert (best effort;
+        the refusal stands)."""
         try:
             with writing(self.engine) as conn:
                 self.recorder.add(
                     conn,
                     events.alert(
                         "approval.refused",
-                        f"{who} tried to vote on {approval_id}: {why}",
+                        f"{who} tried to {action} {approval_id}: {why}",
                         detail={"approval_id": approval_id, "by": who},
                     ),
                 )
             self.recorder.committed()
         except Exception:  # the caller gets the AccessDeniedError either way
-            log.exception("cannot record a refused vote on %s", approval_id)
+            log.exception("cannot record a refusal to %s %s", action, approval_id)
 
     def cancel(self, approval_id: str, *, by: str, note: str | None = None) -> ApprovalRequest:
         """Withdraw a pending request (the agent no longer wants it, or an admin). Internal:
