@@ -171,8 +171,12 @@ def test_approve_and_deny_from_the_command_line(world):
 
 def test_kill_switch_and_break_glass_from_the_command_line(world):
     s = world.session()
+    approved = world.gate.call(s, "payments.refund", {"order_id": "O-9", "amount": 250.0})
+    world.queue.approve(approved.approval_id, by=world.people["alice"])
     res = cli(world, "agent", "pause", "refunds-bot", "--reason", "incident 9 ongoing", who="otto")
     assert res.exit_code == 0, res.output
+    assert f"voided 1 approved request(s) that had not run: {approved.approval_id}" in res.stdout
+    assert world.queue.get(approved.approval_id).state is ApprovalState.CANCELLED
     out = world.gate.call(s, "orders.get", {"order_id": "O-1"})
     assert out.status is OutcomeStatus.PENDING
     assert "paused" in cli(world, "agent", "status", who="vera").stdout

@@ -91,17 +91,135 @@ def test_pause_reaches_another_process_on_its_next_call(world):
     assert child.wait(timeout=60) == 0
 
 
-def test_an_approved_request_waits_while_its_agent_is_paused(world):
+def test_pausing_voids_every_approved_request_that_has_not_run(world):
+    """Review (design): approvals given before a pause must not run when the agent is resumed.
+    A pause cancels them, audited, in its own transaction; pending requests stay pending."""
     s = world.session()
-    out = world.gate.call(s, "payments.refund", BIG)
-    world.queue.approve(out.approval_id, by=world.people["alice"])
-    world.queue.controls.pause(
-        "refunds-bot", by=world.people["otto"], reason="incident in progress"
+    refund = world.gate.call(s, "payments.refund", BIG)
+    payout = world.gate.call(s, "payouts.send", {"account": "ACC-1", "amount": 5.0})
+    waiting = world.gate.call(s, "payments.refund", {"order_id": "O-3", "amount": 300.0})
+    world.queue.approve(refund.approval_id, by=world.people["alice"])
+    for who in ("alice", "bob"):  # two-person rule
+        world.queue.approve(payout.approval_id, by=world.people[who])
+    assert world.queue.get(payout.approval_id).state is ApprovalState.APPROVED
+
+    state = world.queue.controls.pause(
+        "refunds-bot", by=world.people["otto"], reason="incident 7: agent compromised"
     )
-    assert world.queue.worker().execute(out.approval_id) is None
-    assert world.queue.get(out.approval_id).state is ApprovalState.APPROVED
+    assert sorted(state.voided) == sorted([refund.approval_id, payout.approval_id])
+    for out in (refund, payout):
+        req = world.queue.get(out.approval_id)
+        assert (req.state, req.decided_by) == (ApprovalState.CANCELLED, "otto")
+        res = world.queue.ticket(out, s).poll()
+        assert res.done
+        assert res.error.startswith("voided: agent refunds-bot was paused by otto")
+        assert "incident 7" in res.error
+    assert world.queue.get(waiting.approval_id).state is ApprovalState.PENDING
+
     world.queue.controls.resume("refunds-bot", by=world.people["otto"])
-    assert world.queue.ticket(out, s).outcome(timeout=10).executed
+    assert world.queue.worker().run_once().executed == []
+    assert world.queue.ticket(refund, s).outcome(timeout=0).state is ApprovalState.CANCELLED
+    assert world.refunds == []
+    assert world.payouts == []
+    # audited, in order: the pause, then each request it voided
+    trail = [
+        (r.kind, r.body.get("action"), r.body.get("approval_id"))
+        for r in world.log.records()
+        if r.kind in (EventKind.AGENT_CONTROL, EventKind.APPROVAL)
+    ]
+    paused_at = trail.index((EventKind.AGENT_CONTROL, "paused", None))
+    cancelled = [t[2] for t in trail[paused_at:] if t[1] == "cancelled"]
+    assert sorted(cancelled) == sorted(state.voided)
+    notes = [
+        r.body["note"]
+        for r in world.log.records()
+        if r.kind == EventKind.APPROVAL and r.body.get("action") == "cancelled"
+    ]
+    assert all(n.startswith("voided: agent refunds-bot was paused by otto") for n in notes)
+
+
+def test_a_request_already_executing_is_not_voided_but_its_run_is_refused(world):
+    """Claimed before the pause: not cancelled (its tool may be running), but the decision
+    made just before the tool runs sees the kill switch, which the approval does not cover."""
+    from proctor import RuleHit
+
+    out = world.gate.call(world.session(), "payments.refund", BIG)
+    world.queue.approve(out.approval_id, by=world.people["alice"])
+    claim = world.queue.requests.claim(out.approval_id, "executor-1", 60)
+    assert claim is not None
+    state = world.queue.controls.pause("refunds-bot", by=world.people["otto"], reason="incident 9")
+    assert state.voided == ()
+    assert world.queue.get(out.approval_id).state is ApprovalState.EXECUTING
+    req = claim.request
+    approval = RuleHit(f"approval.{req.id}", Verdict.ALLOW, "approved by alice")
+    done = asyncio.run(
+        world.gate.aexecute_approved(req.session(), req.call(), approval, req.held_by)
+    )
+    assert done.status is OutcomeStatus.DENIED
+    assert "approval.uncovered" in done.decision.rule_ids
+    assert world.refunds == []
+
+
+def test_a_paused_agents_requests_can_be_denied_but_not_approved(world):
+    s = world.session()
+    a = world.gate.call(s, "payments.refund", BIG).approval_id
+    b = world.gate.call(s, "payments.refund", {"order_id": "O-3", "amount": 300.0}).approval_id
+    c = world.gate.call(s, "payouts.send", {"account": "ACC-1", "amount": 5.0}).approval_id
+    world.queue.approve(c, by=world.people["alice"])  # one of two votes, before the pause
+    world.queue.controls.pause("refunds-bot", by=world.people["otto"], reason="incident 8 now")
+    for rid, who in ((a, "alice"), (c, "bob")):
+        with pytest.raises(ApprovalStateError, match="refunds-bot is paused"):
+            world.queue.approve(rid, by=world.people[who])
+        assert world.queue.get(rid).state is ApprovalState.PENDING
+    assert world.queue.deny(b, by=world.people["bob"]).state is ApprovalState.DENIED
+    world.queue.controls.resume("refunds-bot", by=world.people["otto"])
+    # after the resume, a person decides afresh
+    world.queue.approve(a, by=world.people["alice"])
+    assert world.queue.ticket(a, s).outcome(timeout=10).executed
+    assert world.refunds == [(BIG["order_id"], BIG["amount"])]
+
+
+def test_an_approval_racing_a_pause_never_survives_it(make):
+    """An approval committed at the same moment as a pause is either voided by it or refused:
+    never approved while the agent is paused, never run after the resume."""
+    import threading
+
+    world = make()
+    s = world.session()
+    otto, alice = world.people["otto"], world.people["alice"]
+    outcomes: set[ApprovalState] = set()
+    for i in range(12):
+        rid = world.gate.call(s, "payments.refund", {"order_id": f"O-{i}", "amount": 250.0})
+        rid = rid.approval_id
+        start = threading.Barrier(2)
+        approved: list[bool] = []
+
+        def approve(rid=rid, start=start, approved=approved):
+            start.wait()
+            try:
+                world.queue.approve(rid, by=alice)
+                approved.append(True)
+            except ApprovalStateError:
+                approved.append(False)
+
+        def pause(start=start, reason=f"race round {i:02d}"):
+            start.wait()
+            world.queue.controls.pause("refunds-bot", by=otto, reason=reason)
+
+        threads = [threading.Thread(target=approve), threading.Thread(target=pause)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        state = world.queue.get(rid).state
+        assert state is (ApprovalState.CANCELLED if approved[0] else ApprovalState.PENDING)
+        outcomes.add(state)
+        world.queue.controls.resume("refunds-bot", by=otto)
+        assert world.queue.worker().run_once().executed == []
+        if state is ApprovalState.PENDING:
+            world.queue.cancel(rid, by=world.people["root"])
+    assert world.refunds == []
+    print("interleavings seen:", sorted(str(o) for o in outcomes))  # up to the scheduler
 
 
 def test_a_store_that_cannot_answer_denies_every_call(world):

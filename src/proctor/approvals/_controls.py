@@ -4,7 +4,9 @@ Both live in the store, so every gate sharing it sees a change on its very next 
 reads the agent's switch with every call (no cache) and active overrides with every hold.
 
 - **Kill switch.** ``pause(agent)``: every further call of the agent is held (or denied, as its
-  policy's ``controls.on_pause`` says) until ``resume``. Break-glass never lifts it.
+  policy's ``controls.on_pause`` says) until ``resume``, and every approved request of the agent
+  not yet executing is voided (cancelled, audited): no approval given before the pause runs
+  after the resume, and none is accepted during it. Break-glass never lifts it.
 - **Break-glass.** ``issue_break_glass(agent, tools, environment=, minutes, reason)``: for at
   most ``minutes`` (never more than the registry's cap, nor than the policy's
   ``controls.break_glass.max_minutes`` when used), the agent's calls of those tools, in that
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection
 from proctor.approvals._access import NAME, AccessRegistry, Principal, Role
 from proctor.approvals._db import dumps, iso, loads, reading, writing
 from proctor.approvals._outbox import Recorder
+from proctor.approvals._store import ApprovalStore
 from proctor.audit import events
 from proctor.errors import ApprovalError, ApprovalNotFoundError, ApprovalStateError
 from proctor.model import Environment, new_id
@@ -44,6 +47,7 @@ class Pause:
     by: str
     reason: str
     at: float
+    voided: tuple[str, ...] = ()  # pausing: the approved requests it cancelled
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,7 @@ class AgentControls:
         engine: Engine,
         recorder: Recorder,
         access: AccessRegistry,
+        requests: ApprovalStore,
         clock: Callable[[], float] = time.time,
         *,
         max_break_glass_minutes: int = 240,
@@ -142,13 +147,16 @@ class AgentControls:
         self.engine = engine
         self.recorder = recorder
         self.access = access
+        self.requests = requests  # a pause voids the agent's approved requests
         self._clock = clock
         self.max_break_glass_minutes = max_break_glass_minutes
 
     # -- kill switch -------------------------------------------------------------------------
 
     def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
-        """Pause ``agent`` everywhere: its next call, in any process, holds (or denies)."""
+        """Pause ``agent`` everywhere: its next call, in any process, holds (or denies); and,
+        in the same transaction, void (cancel) its approved requests that are not executing
+        yet (``Pause.voided``). Until ``resume``, its requests can be denied, not approved."""
         by.require(Role.OPERATOR, Role.ADMIN, action="pause agents")
         return self._switch(agent, True, by, _reason(reason, "pausing an agent"))
 
@@ -179,8 +187,12 @@ class AgentControls:
                 events.agent_control(agent, action, by=who.name, reason=reason),
                 notice=(f"agent.{action}", text, {"agent": agent, "by": who.name}),
             )
+            voided: tuple[str, ...] = ()
+            if paused:  # after the pause's own record: the audit log reads in that order
+                done = self.requests.void_approved(conn, agent, by=who.name, reason=reason, now=now)
+                voided = tuple(r.id for r in done)
         self.recorder.committed()
-        return Pause(agent, paused, who.name, reason, now)
+        return Pause(agent, paused, who.name, reason, now, voided)
 
     def status(self, agent: str) -> Pause | None:
         """The agent's switch as it is now (None: never paused). One indexed read."""

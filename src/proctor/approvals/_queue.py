@@ -88,6 +88,7 @@ class ApprovalQueue(GateHooks):
             engine,
             self.recorder,
             self.access,
+            self.requests,
             clock,
             max_break_glass_minutes=max_break_glass_minutes,
         )
