@@ -24,6 +24,7 @@ agent:
   owner: finance-owner
 environments:
   production: {max_autonomy: write}
+  staging: {max_autonomy: write}
 defaults:
   approval: {approvers: 1, group: finance, expires_after: 1 hour}
 controls:
@@ -62,8 +63,14 @@ tools:
 """
 
 
-def policy_text(on_pause: str = "hold") -> str:
-    return POLICY.replace("{on_pause}", on_pause)
+def policy_text(on_pause: str = "hold", *, detectors: bool = False) -> str:
+    """The world's policy; ``detectors``: the injection detectors on, holding a call whose
+    arguments or session look hostile."""
+    text = POLICY.replace("{on_pause}", on_pause)
+    if detectors:
+        on = "detectors: {enabled: true, on_hostile: hold, arguments: hold}\n"
+        text = text.replace("tools:\n", on + "tools:\n", 1)
+    return text
 
 
 class WallClock:
@@ -92,8 +99,16 @@ class World:
     people: dict[str, Principal] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
 
-    def session(self, principal: str = "ticket:T-1") -> Any:
-        return self.gate.open_session("refunds-bot", principal=principal, tenant="acme")
+    def session(
+        self,
+        principal: str = "ticket:T-1",
+        *,
+        tenant: str = "acme",
+        environment: str = "production",
+    ) -> Any:
+        return self.gate.open_session(
+            "refunds-bot", principal=principal, tenant=tenant, environment=environment
+        )
 
     def close(self) -> None:
         self.gate.close()
@@ -116,6 +131,7 @@ def make_world(
     url: str,
     *,
     on_pause: str = "hold",
+    detectors: bool = False,
     clock: WallClock | None = None,
     notifier: Any = None,
     tool_wrapper: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None,
@@ -125,7 +141,7 @@ def make_world(
     log = AuditLog.open(AuditSettings(store=StoreSettings(database_url=url), signing_key=SEED))
     queue = ApprovalQueue.open(url, audit=log, notifier=notifier, clock=clock)
     gate = Gate(
-        load_policy_text(policy_text(on_pause), "refunds.yaml"),
+        load_policy_text(policy_text(on_pause, detectors=detectors), "refunds.yaml"),
         approvals=queue,
         hooks=[AuditHook(log)],
     )

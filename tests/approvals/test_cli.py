@@ -80,6 +80,8 @@ def test_every_command_refuses_an_unproven_caller(pending, args, why):
             "refunds-bot",
             "--tool",
             "payments.refund",
+            "--environment",
+            "production",
             "--minutes",
             "5",
             "--reason",
@@ -125,6 +127,8 @@ def test_every_command_refuses_an_unproven_caller(pending, args, why):
                 "refunds-bot",
                 "--tool",
                 "payments.refund",
+                "--environment",
+                "production",
                 "--minutes",
                 "5",
                 "--reason",
@@ -156,7 +160,7 @@ def test_approve_and_deny_from_the_command_line(world):
     res = cli(world, "approvals", "approve", b, who="alice")
     assert res.exit_code == 1
     assert "is denied, not pending" in res.output
-    assert world.queue.ticket(a).outcome(timeout=10).executed
+    assert world.queue.ticket(a, s).outcome(timeout=10).executed
     assert world.refunds == [("O-1", 250.0)]
     records = [r.body for r in world.log.records() if r.kind == EventKind.APPROVAL]
     assert [(r["action"], r["by"]) for r in records if r["approval_id"] == b][-1] == (
@@ -167,8 +171,12 @@ def test_approve_and_deny_from_the_command_line(world):
 
 def test_kill_switch_and_break_glass_from_the_command_line(world):
     s = world.session()
+    approved = world.gate.call(s, "payments.refund", {"order_id": "O-9", "amount": 250.0})
+    world.queue.approve(approved.approval_id, by=world.people["alice"])
     res = cli(world, "agent", "pause", "refunds-bot", "--reason", "incident 9 ongoing", who="otto")
     assert res.exit_code == 0, res.output
+    assert f"voided 1 approved request(s) that had not run: {approved.approval_id}" in res.stdout
+    assert world.queue.get(approved.approval_id).state is ApprovalState.CANCELLED
     out = world.gate.call(s, "orders.get", {"order_id": "O-1"})
     assert out.status is OutcomeStatus.PENDING
     assert "paused" in cli(world, "agent", "status", who="vera").stdout
@@ -181,6 +189,8 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
         "refunds-bot",
         "--tool",
         "payments.refund",
+        "--environment",
+        "production",
         "--minutes",
         "15",
         "--reason",
@@ -202,6 +212,8 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
         "refunds-bot",
         "--tool",
         "payments.refund",
+        "--environment",
+        "production",
         "--minutes",
         "9999",
         "--reason",
@@ -210,6 +222,27 @@ def test_kill_switch_and_break_glass_from_the_command_line(world):
     )
     assert res.exit_code == 1
     assert "1 to 240 minutes" in res.output
+
+
+def test_break_glass_from_the_command_line_is_scoped_to_an_environment(world):
+    base = ["breakglass", "issue", "--agent", "refunds-bot", "--tool", "payments.refund"]
+    tail = ["--minutes", "15", "--reason", "staging incident 14, testers blocked"]
+    res = cli(world, *base, *tail, who="root")
+    assert res.exit_code == 2  # a usage error: the environment is mandatory
+    assert "--environment" in res.output
+    res = cli(world, *base, "--environment", "prod", *tail, who="root")
+    assert res.exit_code == 2
+    assert world.queue.controls.grants() == []
+    res = cli(world, *base, "--environment", "staging", "--tenant", "acme", *tail, who="root")
+    assert res.exit_code == 0, res.output
+    assert "in staging, tenant acme until" in res.stdout
+    big = {"order_id": "O-1", "amount": 250.0}
+    assert world.gate.call(world.session(), "payments.refund", big).status is (
+        OutcomeStatus.PENDING
+    )
+    staging = world.session(environment="staging")
+    assert world.gate.call(staging, "payments.refund", big).status is OutcomeStatus.EXECUTED
+    assert "staging, tenant acme" in cli(world, "breakglass", "list", who="vera").stdout
 
 
 def test_bootstrap_the_registry_from_the_command_line(sqlite_url):

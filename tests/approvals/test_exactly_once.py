@@ -266,11 +266,11 @@ def test_a_request_that_did_not_end_approved_never_executes(world, end):
     if end == "deny":
         world.queue.deny(rid, by=world.people["bob"], note="no")
     elif end == "cancel":
-        world.queue.ticket(rid).cancel("no longer needed")
+        world.queue.ticket(rid, world.queue.get(rid).session()).cancel("no longer needed")
     else:
         world.clock.advance(3601)
         world.queue.requests.expire_due()
     assert world.queue.worker().execute(rid) is None
     assert world.queue.worker().run_once().executed == []
-    assert world.queue.ticket(rid).outcome(timeout=0).done
+    assert world.queue.ticket(rid, world.queue.get(rid).session()).outcome(timeout=0).done
     assert world.refunds == []

@@ -36,7 +36,7 @@ def test_an_expired_request_is_final_and_never_executes(world):
     assert world.queue.requests.claim(req.id, "x", 60) is None
     assert world.queue.worker().execute(req.id) is None
     assert world.queue.worker().run_once().executed == []
-    assert world.queue.ticket(out).outcome(timeout=0).state is ApprovalState.EXPIRED
+    assert world.queue.ticket(out, req.session()).outcome(timeout=0).state is ApprovalState.EXPIRED
     assert world.refunds == []
 
 

@@ -131,6 +131,7 @@ def test_break_glass_and_the_kill_switch_notify_too(make, receiver):
     world.queue.controls.issue_break_glass(
         "refunds-bot",
         ["orders.get"],
+        environment="production",
         minutes=5,
         reason="read-only triage allowed",
         by=world.people["root"],

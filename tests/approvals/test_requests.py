@@ -97,9 +97,9 @@ def test_the_request_survives_the_process(world, make):
 
 
 def test_the_full_path_is_audited_in_order_and_the_chain_verifies(world):
-    _, out, req = held(world)
+    s, out, req = held(world)
     world.queue.approve(req.id, by=world.people["alice"], note="checked")
-    res = world.queue.ticket(out).outcome(timeout=10)
+    res = world.queue.ticket(out, s).outcome(timeout=10)
     assert res.state is ApprovalState.EXECUTED
     trail = [(b["action"], b["from"], b["to"], b["by"]) for b in approval_records(world, req.id)]
     executor = world.queue.worker().executor

@@ -4,14 +4,18 @@ Both live in the store, so every gate sharing it sees a change on its very next 
 reads the agent's switch with every call (no cache) and active overrides with every hold.
 
 - **Kill switch.** ``pause(agent)``: every further call of the agent is held (or denied, as its
-  policy's ``controls.on_pause`` says) until ``resume``. Break-glass never lifts it.
+  policy's ``controls.on_pause`` says) until ``resume``, and every approved request of the agent
+  not yet executing is voided (cancelled, audited): no approval given before the pause runs
+  after the resume, and none is accepted during it. Break-glass never lifts it.
 - **Containment.** ``contain(agent, action, ...)``: what the monitor does on a severe alert
   (``proctor.monitor``): pause the agent, or cap its autonomy (``draft``: calls above draft are
   denied). It only ever tightens; a person lifts it with ``resume``.
-- **Break-glass.** ``issue_break_glass(agent, tools, minutes, reason)``: for at most ``minutes``
-  (never more than the registry's cap, nor than the policy's ``controls.break_glass.max_minutes``
-  when used), the agent's calls of those tools that would be held run without an approval. A
-  DENY stays a DENY. Issuing raises an alert; every use names the override in the decision.
+- **Break-glass.** ``issue_break_glass(agent, tools, environment=, minutes, reason)``: for at
+  most ``minutes`` (never more than the registry's cap, nor than the policy's
+  ``controls.break_glass.max_minutes`` when used), the agent's calls of those tools, in that
+  environment (and that tenant, if given), that would be held run without an approval. A DENY
+  stays a DENY. Issuing raises an alert; every use names the override in the decision. An
+  override stored before it had a scope (migration 0007) matches nothing.
 """
 
 from __future__ import annotations
@@ -21,15 +25,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, insert, select, update
+from sqlalchemy import Engine, Row, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from proctor.approvals._access import NAME, AccessRegistry, Principal, Role
 from proctor.approvals._db import dumps, iso, loads, reading, writing
 from proctor.approvals._outbox import Recorder
+from proctor.approvals._store import ApprovalStore
 from proctor.audit import events
 from proctor.errors import ApprovalError, ApprovalNotFoundError, ApprovalStateError
-from proctor.model import Autonomy, new_id
+from proctor.model import Autonomy, Environment, new_id
 from proctor.store import agent_controls as ac
 from proctor.store import break_glass as bg
 
@@ -46,6 +51,7 @@ class Pause:
     reason: str
     at: float
     max_autonomy: Autonomy | None = None  # containment: calls above this level are denied
+    voided: tuple[str, ...] = ()  # pausing: the approved requests it cancelled
 
     @property
     def running(self) -> bool:
@@ -67,7 +73,9 @@ def _pause(row: Row[Any]) -> Pause:
 
 @dataclass(frozen=True, slots=True)
 class BreakGlassGrant:
-    """A time-boxed override: ``agent``'s held calls of ``tools`` run without approval."""
+    """A time-boxed override: ``agent``'s held calls of ``tools`` in ``environment`` (and, if
+    set, ``tenant``) run without approval. ``environment`` None: an override stored before
+    overrides had a scope, which covers nothing (fail closed)."""
 
     id: str
     agent: str
@@ -78,6 +86,14 @@ class BreakGlassGrant:
     expires_at: float
     revoked_at: float | None
     revoked_by: str | None
+    environment: str | None
+    tenant: str | None  # None: every tenant of the environment
+
+    def covers(self, environment: str, tenant: str) -> bool:
+        """Whether the override applies to a session in ``environment`` and ``tenant``."""
+        if self.environment is None or self.environment != environment:
+            return False
+        return self.tenant is None or self.tenant == tenant
 
     def active(self, now: float, max_minutes: int | None = None) -> bool:
         """In force at ``now``: not revoked, not expired, and (if ``max_minutes``, the
@@ -98,7 +114,29 @@ def _grant(row: Row[Any]) -> BreakGlassGrant:
         row.expires_at,
         row.revoked_at,
         row.revoked_by,
+        row.environment,
+        row.tenant,
     )
+
+
+def _environment(value: Environment | str) -> str:
+    try:
+        return str(Environment(value))
+    except ValueError:
+        known = ", ".join(str(e) for e in Environment)
+        raise ApprovalError(
+            f"break-glass needs the environment it is for ({known}), got {value!r}"
+        ) from None
+
+
+def _tenant(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip() or value != value.strip() or len(value) > 128 or not value.isprintable():
+        raise ApprovalError(
+            f"invalid tenant {value!r}: 1 to 128 printable characters, as the sessions name it"
+        )
+    return value
 
 
 def _reason(reason: str | None, what: str) -> str:
@@ -122,6 +160,7 @@ class AgentControls:
         engine: Engine,
         recorder: Recorder,
         access: AccessRegistry,
+        requests: ApprovalStore,
         clock: Callable[[], float] = time.time,
         *,
         max_break_glass_minutes: int = 240,
@@ -129,13 +168,16 @@ class AgentControls:
         self.engine = engine
         self.recorder = recorder
         self.access = access
+        self.requests = requests  # a pause voids the agent's approved requests
         self._clock = clock
         self.max_break_glass_minutes = max_break_glass_minutes
 
     # -- kill switch -------------------------------------------------------------------------
 
     def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
-        """Pause ``agent`` everywhere: its next call, in any process, holds (or denies)."""
+        """Pause ``agent`` everywhere: its next call, in any process, holds (or denies); and,
+        in the same transaction, void (cancel) its approved requests that are not executing
+        yet (``Pause.voided``). Until ``resume``, its requests can be denied, not approved."""
         by.require(Role.OPERATOR, Role.ADMIN, action="pause agents")
         return self._switch(agent, True, by, _reason(reason, "pausing an agent"))
 
@@ -168,8 +210,13 @@ class AgentControls:
                 events.agent_control(agent, action, by=who.name, reason=reason),
                 notice=(f"agent.{action}", text, {"agent": agent, "by": who.name}),
             )
+            voided: tuple[str, ...] = ()
+            if paused:  # after the pause's own record: the audit log reads in that order
+                done = self.requests.void_approved(conn, agent, by=who.name, reason=reason, now=now)
+                voided = tuple(r.id for r in done)
         self.recorder.committed()
-        return Pause(agent, paused, who.name, reason, now)
+        cap = _pause(row).max_autonomy if paused and row is not None else None
+        return Pause(agent, paused, who.name, reason, now, cap, voided)
 
     def status(self, agent: str) -> Pause | None:
         """The agent's switch as it is now (None: never paused). One indexed read."""
@@ -248,7 +295,11 @@ class AgentControls:
                 {"agent": agent, "by": by, "action": action},
             ),
         )
-        return Pause(agent, paused, by, reason, now, cap)
+        voided: tuple[str, ...] = ()
+        if action == "pause":  # as a person's pause: no approval given before it runs after
+            done = self.requests.void_approved(conn, agent, by=by, reason=reason, now=now)
+            voided = tuple(r.id for r in done)
+        return Pause(agent, paused, by, reason, now, cap, voided)
 
     # -- break-glass -------------------------------------------------------------------------
 
@@ -257,14 +308,20 @@ class AgentControls:
         agent: str,
         tools: Iterable[str],
         *,
+        environment: Environment | str,
+        tenant: str | None = None,
         minutes: int,
         reason: str,
         by: Principal,
     ) -> BreakGlassGrant:
-        """Issue an override (admins only; a reason is mandatory; at most the cap). Raises an
-        alert: an audit record of kind ``alert`` and a notification."""
+        """Issue an override (admins only; a reason is mandatory; at most the cap) for the
+        agent's sessions in ``environment`` (mandatory: an incident in staging never lifts a
+        hold in production) and, if given, ``tenant`` only. Raises an alert: an audit record
+        of kind ``alert`` and a notification."""
         by.require(Role.ADMIN, action="issue break-glass")  # again below, as the store has it
         _name(agent, "agent")
+        env = _environment(environment)
+        tenant = _tenant(tenant)
         scope = sorted({_name(tool.strip(), "tool") for tool in tools})
         if not scope:
             raise ApprovalError("break-glass needs at least one tool; there is no wildcard")
@@ -274,7 +331,17 @@ class AgentControls:
         why = _reason(reason, "break-glass")
         now = self._clock()
         grant = BreakGlassGrant(
-            new_id("bg"), agent, tuple(scope), why, by.name, now, now + 60 * minutes, None, None
+            new_id("bg"),
+            agent,
+            tuple(scope),
+            why,
+            by.name,
+            now,
+            now + 60 * minutes,
+            None,
+            None,
+            env,
+            tenant,
         )
         with writing(self.engine) as conn:
             who = self.access.current(conn, by)
@@ -289,6 +356,8 @@ class AgentControls:
                     issued_at=now,
                     expires_at=grant.expires_at,
                     ended_recorded=0,
+                    environment=env,
+                    tenant=tenant,
                 )
             )
             until = iso(grant.expires_at)
@@ -302,13 +371,23 @@ class AgentControls:
                     by=who.name,
                     reason=why,
                     expires_at=until,
+                    environment=env,
+                    tenant=tenant,
                 ),
             )
+            where = env + (f", tenant {tenant}" if tenant is not None else ", every tenant")
             message = (
                 f"BREAK-GLASS {grant.id} issued by {who.name}: agent {agent} may run "
-                f"{', '.join(scope)} without approval until {until}. Reason: {why}"
+                f"{', '.join(scope)} without approval in {where} until {until}. Reason: {why}"
             )
-            detail = {"grant_id": grant.id, "agent": agent, "tools": scope, "by": who.name}
+            detail = {
+                "grant_id": grant.id,
+                "agent": agent,
+                "tools": scope,
+                "environment": env,
+                "tenant": tenant,
+                "by": who.name,
+            }
             self.recorder.add(
                 conn,
                 events.alert("break_glass", message, detail=detail),
@@ -340,6 +419,8 @@ class AgentControls:
                     by=who.name,
                     reason=None,
                     expires_at=iso(grant.expires_at),
+                    environment=grant.environment,
+                    tenant=grant.tenant,
                 ),
                 notice=(
                     "break_glass.revoked",
@@ -359,19 +440,33 @@ class AgentControls:
         return _grant(row)
 
     def active_grant(
-        self, agent: str, tool: str, max_minutes: int | None = None
+        self,
+        agent: str,
+        tool: str,
+        environment: Environment | str,
+        tenant: str,
+        max_minutes: int | None = None,
     ) -> BreakGlassGrant | None:
-        """An override in force now for ``agent`` and ``tool`` (the latest issued), or None."""
+        """An override in force now for ``agent`` and ``tool`` in ``environment`` and
+        ``tenant`` (the latest issued), or None. An override without an environment (stored
+        before overrides had a scope) never matches."""
         now = self._clock()
+        env = str(Environment(environment))
         with reading(self.engine) as conn:
             rows = conn.execute(
                 select(bg)
-                .where(bg.c.agent == agent, bg.c.expires_at > now, bg.c.revoked_at.is_(None))
+                .where(
+                    bg.c.agent == agent,
+                    bg.c.environment == env,
+                    or_(bg.c.tenant.is_(None), bg.c.tenant == tenant),
+                    bg.c.expires_at > now,
+                    bg.c.revoked_at.is_(None),
+                )
                 .order_by(bg.c.issued_at.desc())
             ).all()
         for row in rows:
             grant = _grant(row)
-            if tool in grant.tools and grant.active(now, max_minutes):
+            if tool in grant.tools and grant.covers(env, tenant) and grant.active(now, max_minutes):
                 return grant
         return None
 
@@ -416,6 +511,8 @@ class AgentControls:
                         by=None,
                         reason="expired",
                         expires_at=iso(grant.expires_at),
+                        environment=grant.environment,
+                        tenant=grant.tenant,
                     ),
                     notice=(
                         "break_glass.ended",

@@ -51,6 +51,19 @@ CONTAINED = "monitor.contained"
 T = TypeVar("T")
 
 
+def _unwaivable(decision: Decision) -> bool:
+    """The decision holds for the kill switch, or for a check of the flow step (step 4)."""
+    for step in decision.steps:
+        for hit in step.hits:
+            if hit.verdict is not Verdict.HOLD:
+                continue
+            if step.step is Step.FLOW or hit.rule_id in (KILL_SWITCH, CONTAINED):
+                return True
+            if hit.rule_id.startswith("flow."):  # a flow rule, wherever it is reported
+                return True
+    return False
+
+
 class ApprovalQueue(GateHooks):
     """Durable approvals for a gate: ``Gate(policies, approvals=ApprovalQueue.open(...))``.
 
@@ -76,6 +89,7 @@ class ApprovalQueue(GateHooks):
             engine,
             self.recorder,
             self.access,
+            self.requests,
             clock,
             max_break_glass_minutes=max_break_glass_minutes,
         )
@@ -188,17 +202,24 @@ class ApprovalQueue(GateHooks):
 
     async def waive(self, session: Session, call: ToolCall, decision: Decision) -> RuleHit | None:
         """Break-glass: an override in force for this agent and tool lifts the policy's holds
-        (flags, constraints, rate limits, confidence). Never the kill switch, and never a flow
-        hold: an argument that came from untrusted content may be an injection, and an
-        emergency is when one is least likely to be noticed."""
-        if any(r in (KILL_SWITCH, CONTAINED) or r.startswith("flow.") for r in decision.rule_ids):
+        (flags, constraints, rate limits, confidence). Never the kill switch, and never a hold
+        from the flow step, whatever its rule id (``flow.*`` provenance rules, ``detect.*``
+        injection detectors): an argument that came from untrusted content, or a session
+        that read hostile text, may be an injection, and an emergency is when one is least
+        likely to be noticed."""
+        if _unwaivable(decision):
             return None
         pol = self._require_gate().policies.require(session.agent, session.environment)
         settings = pol.spec.controls.break_glass
         if not settings.allowed:
             return None
         grant = await self.run(
-            self.controls.active_grant, session.agent, call.tool, settings.max_minutes
+            self.controls.active_grant,
+            session.agent,
+            call.tool,
+            session.environment,
+            session.tenant,
+            settings.max_minutes,
         )
         if grant is None:
             return None
@@ -206,7 +227,13 @@ class ApprovalQueue(GateHooks):
             f"breakglass.{grant.id}",
             Verdict.ALLOW,
             f"break-glass {grant.id} issued by {grant.issued_by}: {grant.reason}",
-            {"grant_id": grant.id, "issued_by": grant.issued_by, "expires_at": grant.expires_at},
+            {
+                "grant_id": grant.id,
+                "issued_by": grant.issued_by,
+                "expires_at": grant.expires_at,
+                "environment": grant.environment,
+                "tenant": grant.tenant,
+            },
         )
 
     def _require_gate(self) -> Gate:
@@ -244,12 +271,14 @@ class ApprovalQueue(GateHooks):
 
     # -- the agent -----------------------------------------------------------------------------
 
-    def ticket(self, held: Outcome | str) -> Ticket:
-        """The ticket of a held call: its ``Outcome`` (status pending) or approval id."""
+    def ticket(self, held: Outcome | str, session: Session) -> Ticket:
+        """The ticket of a call ``session`` made and that was held: its ``Outcome`` (status
+        pending) or approval id. Polling or cancelling a request another session made raises
+        ``AccessDeniedError``."""
         approval_id = held if isinstance(held, str) else held.approval_id
         if not approval_id:
             raise ValueError("this outcome was not held: it has no approval id")
-        return Ticket(self, approval_id)
+        return Ticket(self, approval_id, session)
 
     def worker(self) -> ApprovalWorker | None:
         """The worker that executes approved requests through the attached gate."""

@@ -12,7 +12,8 @@ from proctor.model import Environment, Session, ToolCall
 
 class ApprovalState(StrEnum):
     """pending → approved | denied | expired | cancelled; approved → executing → executed |
-    failed. ``executing`` is the claim that makes execution exactly-once."""
+    failed, or approved → cancelled (voided: its agent was paused before it ran).
+    ``executing`` is the claim that makes execution exactly-once."""
 
     PENDING = "pending"
     APPROVED = "approved"
@@ -45,7 +46,8 @@ NEXT: Mapping[ApprovalState, frozenset[ApprovalState]] = {
             ApprovalState.CANCELLED,
         }
     ),
-    ApprovalState.APPROVED: frozenset({ApprovalState.EXECUTING}),
+    # cancelled: voided by the kill switch (``AgentControls.pause``) before anyone claimed it
+    ApprovalState.APPROVED: frozenset({ApprovalState.EXECUTING, ApprovalState.CANCELLED}),
     ApprovalState.EXECUTING: frozenset({ApprovalState.EXECUTED, ApprovalState.FAILED}),
 }
 APPROVE, DENY = "approve", "deny"

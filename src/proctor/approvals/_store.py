@@ -40,6 +40,7 @@ from proctor.errors import (
     ApprovalStateError,
 )
 from proctor.model import Outcome, OutcomeStatus, new_id
+from proctor.store import agent_controls as ac
 from proctor.store import approval_executions as ex
 from proctor.store import approval_requests as t
 from proctor.store import approval_votes as v
@@ -223,6 +224,12 @@ class ApprovalStore:
                 else:
                     who = self.access.current(conn, by)
                     groups = _eligible(req, who)
+                    if vote == APPROVE and _paused(conn, req.agent):
+                        raise ApprovalStateError(
+                            f"agent {req.agent} is paused: {req.id} cannot be approved until it "
+                            "is resumed (a pause voids every approval not yet executing); deny "
+                            "it, or approve it after the resume"
+                        )
                     conn.execute(
                         insert(v).values(
                             approval_id=req.id,
@@ -243,7 +250,7 @@ class ApprovalStore:
                         approvers = ", ".join(req.approved_by)
                         req = self._move(conn, req, ApprovalState.APPROVED, approvers, note, now)
         except AccessDeniedError as exc:
-            self._refused(approval_id, by.name, str(exc))
+            self.refused(approval_id, by.name, str(exc))
             exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it only once
             raise
         self.recorder.committed()
@@ -259,21 +266,22 @@ class ApprovalStore:
             )
         return req
 
-    def _refused(self, approval_id: str, who: str, why: str) -> None:
-        """A refused vote is itself evidence: record it (best effort; the refusal stands)."""
+    def refused(self, approval_id: str, who: str, why: str, *, action: str = "vote on") -> None:
+        """A refused vote (or ticket) is itself evidence: record it as an alert (best effort;
+        the refusal stands)."""
         try:
             with writing(self.engine) as conn:
                 self.recorder.add(
                     conn,
                     events.alert(
                         "approval.refused",
-                        f"{who} tried to vote on {approval_id}: {why}",
+                        f"{who} tried to {action} {approval_id}: {why}",
                         detail={"approval_id": approval_id, "by": who},
                     ),
                 )
             self.recorder.committed()
         except Exception:  # the caller gets the AccessDeniedError either way
-            log.exception("cannot record a refused vote on %s", approval_id)
+            log.exception("cannot record a refusal to %s %s", action, approval_id)
 
     def cancel(self, approval_id: str, *, by: str, note: str | None = None) -> ApprovalRequest:
         """Withdraw a pending request (the agent no longer wants it, or an admin). Internal:
@@ -285,6 +293,34 @@ class ApprovalStore:
             req = self._move(conn, req, ApprovalState.CANCELLED, by, note, self._clock())
         self.recorder.committed()
         return req
+
+    def void_approved(
+        self, conn: Connection, agent: str, *, by: str, reason: str, now: float
+    ) -> list[ApprovalRequest]:
+        """Cancel every approved request of ``agent`` that nobody claimed yet, in the caller's
+        transaction (the pause's): a kill switch meant for a compromised agent must not let
+        approvals given before it run on resume. Pending requests are locked too, so that a
+        vote committing at the same moment is either seen here (and voided) or sees the pause
+        (and is refused): on PostgreSQL, ``FOR UPDATE`` waits for it and re-reads the row."""
+        rows = conn.execute(
+            select(t.c.id)
+            .where(
+                t.c.agent == agent,
+                t.c.state.in_([str(ApprovalState.PENDING), str(ApprovalState.APPROVED)]),
+            )
+            .order_by(t.c.id)
+            .with_for_update()
+        ).all()
+        note = f"voided: agent {agent} was paused by {by} before it ran: {reason}"
+        voided = []
+        for row in rows:
+            req = self._read(conn, row.id)
+            if req.state is ApprovalState.APPROVED:
+                # ``error`` tells the agent's ticket why its approved call never ran
+                voided.append(
+                    self._move(conn, req, ApprovalState.CANCELLED, by, note, now, error=note)
+                )
+        return voided
 
     # -- time --------------------------------------------------------------------------------
 
@@ -523,6 +559,11 @@ class ApprovalStore:
             }
             notice = (f"approval.{action}", text, data)
         self.recorder.add(conn, event, approval_id=req.id, notice=notice)
+
+
+def _paused(conn: Connection, agent: str) -> bool:
+    """The agent's kill switch, as committed now (read inside the vote's transaction)."""
+    return bool(conn.execute(select(ac.c.paused).where(ac.c.agent == agent)).scalar())
 
 
 def _eligible(req: ApprovalRequest, who: Principal) -> tuple[str, ...]:

@@ -3,6 +3,10 @@
 One algorithm, async (``aoutcome``); ``outcome`` is its synchronous wrapper. When the queue's
 gate has the tool, a ticket that sees its request approved executes it there and then (through
 the same exactly-once claim as any worker), so one process needs no separate worker.
+
+A ticket is bound to the session that made the call: every poll and a cancel check that the
+request belongs to that session (its id, agent and tenant), so that knowing a request id (it
+is in notifications and the audit log) lets no other session read its result or withdraw it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.approvals._request import FINAL, ApprovalRequest, ApprovalState
 from proctor.approvals._worker import run_sync
+from proctor.errors import AccessDeniedError
+from proctor.model import Session
 
 if TYPE_CHECKING:
     from proctor.approvals._queue import ApprovalQueue
@@ -46,26 +52,42 @@ class Resolution:
 
 
 class Ticket:
-    """A held call, from the agent's side."""
+    """A held call, from the agent's side: ``session``'s, and no other's."""
 
     def __init__(
         self,
         queue: ApprovalQueue,
         approval_id: str,
+        session: Session,
         *,
         interval: float = 0.05,
         max_interval: float = 2.0,
     ) -> None:
         self.queue = queue
         self.approval_id = approval_id
+        self.session = session
         self.interval = interval
         self.max_interval = max_interval
         self._ingested = False
 
+    def _mine(self, req: ApprovalRequest) -> ApprovalRequest:
+        """``req`` if the ticket's session made it; else raise ``AccessDeniedError`` (after
+        recording the attempt as an alert)."""
+        s = self.session
+        if (req.session_id, req.agent, req.tenant) == (s.id, s.agent, s.tenant):
+            return req
+        who = f"session {s.id} (agent {s.agent}, tenant {s.tenant})"
+        why = "it belongs to another session"
+        self.queue.requests.refused(req.id, who, why, action="read or cancel")
+        raise AccessDeniedError(f"{who} may not read or cancel {req.id}: {why}")
+
+    def _get(self) -> ApprovalRequest:
+        return self._mine(self.queue.requests.get(self.approval_id))
+
     async def apoll(self, *, execute: bool = True) -> Resolution:
         """Where the request stands now. If it is approved and ``execute`` is true and this
         queue's gate has the tool, execute it first (exactly once, whoever else tries)."""
-        req = await self.queue.run(self.queue.requests.get, self.approval_id)
+        req = await self.queue.run(self._get)
         worker = self.queue.worker()
         if (
             execute
@@ -75,13 +97,13 @@ class Ticket:
         ):
             if await worker.aexecute(req.id) is not None:
                 self._ingested = True  # the gate ingested the output into the session
-            req = await self.queue.run(self.queue.requests.get, self.approval_id)
+            req = await self.queue.run(self._get)
         if req.state is ApprovalState.EXECUTED and not self._ingested:
             # executed elsewhere: the output enters this session as the tool's content, so
             # that provenance keeps working for the agent's next calls
             gate = self.queue.gate
             if gate is not None and gate.registered(req.tool) is not None:
-                await gate.aingest(req.session(), req.result, f"tool:{req.tool}")  # may raise
+                await gate.aingest(self.session, req.result, f"tool:{req.tool}")  # may raise
             self._ingested = True
         return Resolution.of(req)
 
@@ -109,7 +131,8 @@ class Ticket:
         return run_sync(self.aoutcome(timeout, execute=execute))
 
     def cancel(self, reason: str | None = None) -> Resolution:
-        """Withdraw the request while it is pending (the agent no longer wants the action)."""
-        req = self.queue.requests.get(self.approval_id)
-        done = self.queue.requests.cancel(self.approval_id, by=f"agent:{req.agent}", note=reason)
+        """Withdraw the request while it is pending (the agent no longer wants the action).
+        Only the session that made the call may (``AccessDeniedError`` otherwise)."""
+        req = self._get()  # the request's session, agent and tenant never change
+        done = self.queue.requests.cancel(req.id, by=f"agent:{req.agent}", note=reason)
         return Resolution.of(done)

@@ -334,12 +334,17 @@ def break_glass(
     by: str | None,
     reason: str | None,
     expires_at: str | None,
+    environment: str | None = None,
+    tenant: str | None = None,
 ) -> Event:
-    """A break-glass override ``issued``, ``revoked`` or ``ended`` (expired)."""
+    """A break-glass override ``issued``, ``revoked`` or ``ended`` (expired), for ``agent`` in
+    ``environment`` (and ``tenant``; None: every tenant)."""
     body = {
         "grant_id": grant_id,
         "action": action,
         "agent": agent,
+        "environment": environment,
+        "tenant": tenant,
         "tools": list(tools),
         "by": by,
         "reason": _text(reason),

@@ -22,11 +22,18 @@ def pause(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Pause an agent: from its next call on, in every process sharing the store, every call
-    is held (or denied, if its policy says `controls.on_pause: deny`). Needs role operator or
-    admin."""
+    is held (or denied, if its policy says `controls.on_pause: deny`). Its approved requests
+    that have not started executing are voided (cancelled, audited): they never run, even
+    after a resume; until then its requests can be denied, not approved. Needs role operator
+    or admin."""
     with acting(database_url, as_) as ctx:
         state = ctx.queue.controls.pause(agent, by=require(ctx), reason=reason)
     out.print(f"{state.agent} paused by {state.by}")
+    if state.voided:
+        out.print(
+            f"voided {len(state.voided)} approved request(s) that had not run: "
+            + ", ".join(state.voided)
+        )
 
 
 @app.command()

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from proctor.approvals import ApprovalQueue, ApprovalRequest, Role
-from proctor.model import Outcome
+from proctor.model import Outcome, Session
 
 PEOPLE = {
     "ops-admin": ([Role.ADMIN], []),
@@ -55,7 +55,13 @@ def enroll(queue: ApprovalQueue, keys_file: Path) -> dict[str, str]:
     return keys
 
 
-def review(console: Console, queue: ApprovalQueue, held: Sequence[Outcome], keys_file: Path) -> int:
+def review(
+    console: Console,
+    queue: ApprovalQueue,
+    session: Session,
+    held: Sequence[Outcome],
+    keys_file: Path,
+) -> int:
     """Show the queue, let two people decide, show what came of it. Returns how many
     requests ended as their reviewer intended (3 when all went as scripted)."""
     keys = enroll(queue, keys_file)
@@ -94,7 +100,7 @@ def review(console: Console, queue: ApprovalQueue, held: Sequence[Outcome], keys
         table.add_column(col, overflow="fold")
     good = 0
     for outcome in held:
-        res = queue.ticket(outcome).outcome(
+        res = queue.ticket(outcome, session).outcome(
             timeout=5.0 if outcome.approval_id in (refund.id, email.id) else 0.0
         )
         req = queue.get(res.approval_id)

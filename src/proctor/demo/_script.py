@@ -195,7 +195,7 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
         made = [(r.order_id, r.amount) for r in office.refunds]
         console.print(f"Refunds made before review: {made}")
         keys_file = Path(f"{path}.keys")
-        settled = review(console, queue, held, keys_file)
+        settled = review(console, queue, session, held, keys_file)
         made = [(r.order_id, r.amount) for r in office.refunds]
         console.print(
             f"Refunds actually made: {made}; emails sent: {len(office.outbox)}; "

@@ -166,9 +166,13 @@ break_glass = Table(
     Column("revoked_at", Float, nullable=True),
     Column("revoked_by", String(256), nullable=True),
     Column("ended_recorded", Integer, nullable=False),
+    # migration 0007_break_glass_scope: NULL (a row from before it) matches no session
+    Column("environment", String(16), nullable=True),
+    Column("tenant", String(128), nullable=True),  # NULL: every tenant of the environment
     Index("ix_proctor_break_glass_agent", "agent", "expires_at"),
 )
-"""Break-glass overrides: time-boxed, scoped to an agent and tools, with a reason."""
+"""Break-glass overrides: time-boxed, scoped to an agent, an environment (and optionally a
+tenant) and tools, with a reason."""
 
 principals = Table(
     "proctor_principals",
