@@ -14,11 +14,11 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,bench,pii]'
+	$(BIN)/pip install -q -e '.[dev,bench,pii,server]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[bench,pii]'
+	$(BIN)/pip install -q -e '.[bench,pii,server]'
 	touch $@
 
 demo: $(VENV)/.core

@@ -21,8 +21,10 @@
     │   ├── ApprovalNotFoundError  no request, grant or agent with that id
     │   ├── ApprovalStateError     the request is not in the state the action needs
     │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
-    └── AccessDeniedError      the caller's role, group or relation to the request forbids it
-        └── AuthenticationError    unknown principal, wrong key, or disabled
+    ├── AccessDeniedError      the caller's role, group or relation to the request forbids it
+    │   └── AuthenticationError    unknown principal, wrong key, or disabled
+    └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
+        └── GatewayConfigError     a gateway or proxy setting is invalid
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -152,3 +154,12 @@ class AccessDeniedError(ProctorError):
 
 class AuthenticationError(AccessDeniedError):
     """The caller's identity could not be established: unknown name, wrong key, or disabled."""
+
+
+class GatewayError(ProctorError):
+    """The HTTP gateway or the MCP proxy cannot start or serve as asked (a missing extra, a
+    downstream server that does not answer): the message says what and how to fix it."""
+
+
+class GatewayConfigError(GatewayError):
+    """A gateway or proxy setting is invalid: names the setting and what was expected."""

@@ -14,6 +14,7 @@ from proctor.cli import (
     demo,
     policy,
     scan,
+    serve,
     vault,
 )
 
@@ -34,6 +35,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""The kill switch, read through Redis: one shared cache in front of the store's switch.
+
+``AgentControls.paused`` reads the store on every call. With several gateway processes that is
+one database read per decision; here each process reads Redis instead, and the store only when
+the cached switch expired (``ttl`` seconds, at most one). A pause or resume through any gateway
+writes the store (the record) and then the cache, so every process sees it on its next call; one
+flipped elsewhere (``proctor agent pause``) is seen within ``ttl``. A Redis error propagates:
+the gate denies (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from proctor.approvals import AgentControls, Pause, Principal
+
+
+class CachedControls(AgentControls):
+    """``AgentControls`` whose ``paused`` reads a Redis cache first."""
+
+    def __init__(self, base: AgentControls, client: Any, ttl: float, prefix: str) -> None:
+        super().__init__(
+            base.engine,
+            base.recorder,
+            base.access,
+            base._clock,
+            max_break_glass_minutes=base.max_break_glass_minutes,
+        )
+        self._r = client
+        self._ttl_ms = max(1, int(ttl * 1000))
+        self._prefix = prefix + "pause:"
+
+    def _put(self, agent: str, state: Pause | None) -> None:
+        body = (
+            {"paused": False}
+            if state is None or not state.paused
+            else {"paused": True, "by": state.by, "reason": state.reason, "at": state.at}
+        )
+        self._r.set(self._prefix + agent, json.dumps(body), px=self._ttl_ms)
+
+    def paused(self, agent: str) -> Pause | None:
+        raw = self._r.get(self._prefix + agent)
+        if raw is None:
+            state = self.status(agent)
+            self._put(agent, state)
+            return state if state is not None and state.paused else None
+        body = json.loads(raw)
+        if not body.get("paused"):
+            return None
+        return Pause(agent, True, str(body["by"]), str(body["reason"]), float(body["at"]))
+
+    def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
+        state = super().pause(agent, by=by, reason=reason)
+        self._put(agent, state)
+        return state
+
+    def resume(self, agent: str, *, by: Principal, reason: str | None = None) -> Pause:
+        state = super().resume(agent, by=by, reason=reason)
+        self._put(agent, state)
+        return state
