@@ -139,6 +139,33 @@ def _session_out(o: Opened) -> m.SessionOut:
     )
 
 
+async def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    x_proctor_key: Annotated[str | None, Header(alias=HEADER)] = None,
+) -> Caller:
+    """The authenticated caller, charged one token of its rate bucket (429 past it)."""
+    gw: Gateway = request.app.state.holder["gw"]
+    settings: GatewaySettings = request.app.state.settings
+    name, key = credential_from(authorization, x_proctor_key)
+    who = await gw.auth.authenticate(name, key)
+    wait = await gw.state.take("key:" + who.name, settings.key_rate, settings.key_burst)
+    if wait > 0:
+        request.app.state.metrics.refusals.labels("rate_limited").inc()
+        raise HTTPException(
+            429,
+            f"rate limit of {settings.key_rate:g}/s for {who.name} exhausted",
+            headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+        )
+    return who
+
+
+Who = Annotated[Caller, Depends(caller)]
+SessionId = Annotated[str, Path(pattern=m.ID)]
+ApprovalId = Annotated[str, Path(pattern=m.ID)]
+AgentName = Annotated[str, Path(pattern=m.NAME)]
+
+
 def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> FastAPI:
     """The gateway's ASGI application. The ``Gateway`` is built at startup (in the serving event
     loop) unless given."""
@@ -164,6 +191,9 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         lifespan=lifespan,
         responses=_ERRORS,  # type: ignore[arg-type]
     )
+    app.state.metrics = metrics
+    app.state.holder = holder
+    app.state.settings = settings
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
@@ -218,30 +248,6 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         metrics.latency.labels(path).observe(time.perf_counter() - started)
         metrics.requests.labels(path, request.method, str(response.status_code)).inc()
         return response
-
-    # -- identity -----------------------------------------------------------------------------
-
-    async def caller(
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-        x_proctor_key: Annotated[str | None, Header(alias=HEADER)] = None,
-    ) -> Caller:
-        name, key = credential_from(authorization, x_proctor_key)
-        who = await gw().auth.authenticate(name, key)
-        wait = await gw().state.take("key:" + who.name, settings.key_rate, settings.key_burst)
-        if wait > 0:
-            metrics.refusals.labels("rate_limited").inc()
-            raise HTTPException(
-                429,
-                f"rate limit of {settings.key_rate:g}/s for {who.name} exhausted",
-                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
-            )
-        return who
-
-    Who = Annotated[Caller, Depends(caller)]
-    SessionId = Annotated[str, Path(pattern=m.ID)]
-    ApprovalId = Annotated[str, Path(pattern=m.ID)]
-    AgentName = Annotated[str, Path(pattern=m.NAME)]
 
     async def session_of(who: Caller, session_id: str, *, use: bool) -> Opened:
         """The session, if ``who`` may see it (``use``: act in it, which only its agent key
@@ -634,6 +640,4 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             ]
         )
 
-    app.state.metrics = metrics
-    app.state.holder = holder
     return app
