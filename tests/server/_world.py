@@ -35,6 +35,11 @@ tools:
     autonomy: read
     args: {order_id: string}
     http: {url: "http://orders.test/orders/{order_id}", method: GET}
+  orders.slow:
+    autonomy: read
+    args: {order_id: string}
+    timeout_seconds: 0.2
+    http: {url: "http://slow.test/orders/{order_id}", method: GET}
   payments.refund:
     autonomy: write
     args:

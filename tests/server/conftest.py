@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from urllib.parse import unquote
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -19,8 +20,10 @@ class Endpoints:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
+    async def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.url.host == "slow.test":
+            await asyncio.sleep(5)
         if request.url.host == "orders.test":
             order = unquote(request.url.raw_path.decode().split("?")[0].rsplit("/", 1)[-1])
             return httpx.Response(200, json={"order_id": order, "status": "shipped"})

@@ -126,7 +126,8 @@ def test_hold_then_approve_then_wait_executes_once(world, endpoints):
     ok = world.post(f"/v1/approvals/{apr}/approve", "alice", {"note": "checked the photo"})
     assert ok.json()["state"] in ("approved", "executing", "executed")
     res = world.post(f"/v1/approvals/{apr}/wait", "bot", params={"timeout": 10}).json()
-    assert res["state"] == "executed" and res["executed"]
+    assert res["state"] == "executed"
+    assert res["executed"]
     assert res["result"] == {"refunded": 250.0, "ok": True}
     again = world.post(f"/v1/approvals/{apr}/wait", "bot", params={"timeout": 1}).json()
     assert again["state"] == "executed"
@@ -144,7 +145,8 @@ def test_decide_hold_then_claim_runs_once_for_a_tool_the_agent_runs(world):
     assert world.post(f"/v1/approvals/{apr}/claim", "bot").status_code == 409  # not approved yet
     world.post(f"/v1/approvals/{apr}/approve", "alice", {"note": "fine"})
     res = world.post(f"/v1/approvals/{apr}/wait", "bot", params={"timeout": 5}).json()
-    assert res["state"] == "approved" and not res["done"]
+    assert res["state"] == "approved"
+    assert not res["done"]
     first = world.post(f"/v1/approvals/{apr}/claim", "bot")
     assert first.status_code == 200, first.text
     assert first.json()["idempotency_key"] == f"idem_{apr}"
@@ -177,7 +179,8 @@ def test_pause_holds_every_call_and_resume_lifts_it(world):
     d = world.post(
         f"/v1/sessions/{sid}/decide", "bot", {"tool": "orders.get", "args": {"order_id": "O-1"}}
     ).json()
-    assert d["verdict"] == "HOLD" and "killswitch.paused" in d["rule_ids"]
+    assert d["verdict"] == "HOLD"
+    assert "killswitch.paused" in d["rule_ids"]
     world.post("/v1/agents/refunds-bot/resume", "otto", {})
     d = world.post(
         f"/v1/sessions/{sid}/decide", "bot", {"tool": "orders.get", "args": {"order_id": "O-1"}}
@@ -201,6 +204,8 @@ def test_audit_verify_and_export(world):
         f"/v1/sessions/{sid}/decide", "bot", {"tool": "orders.get", "args": {"order_id": "O-1"}}
     )
     rep = world.get("/v1/audit/verify", "audrey").json()
-    assert rep["ok"] and rep["records"] >= 2
+    assert rep["ok"]
+    assert rep["records"] >= 2
     lines = world.get("/v1/audit/export", "audrey", params={"session": sid}).text.splitlines()
-    assert lines and all(f'"session":"{sid}"' in ln for ln in lines)
+    assert lines
+    assert all(f'"session":"{sid}"' in ln for ln in lines)

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException
@@ -139,15 +140,22 @@ def _session_out(o: Opened) -> m.SessionOut:
     )
 
 
+_api_key = APIKeyHeader(
+    name=HEADER, auto_error=False, description="NAME:KEY of a principal (proctor access add)."
+)
+_bearer = HTTPBearer(auto_error=False, description="The same NAME:KEY, as a bearer token.")
+
+
 async def caller(
     request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-    x_proctor_key: Annotated[str | None, Header(alias=HEADER)] = None,
+    api_key: Annotated[str | None, Security(_api_key)] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> Caller:
     """The authenticated caller, charged one token of its rate bucket (429 past it)."""
     gw: Gateway = request.app.state.holder["gw"]
     settings: GatewaySettings = request.app.state.settings
-    name, key = credential_from(authorization, x_proctor_key)
+    authorization = request.headers.get("authorization") if api_key is None else None
+    name, key = credential_from(authorization, api_key)
     who = await gw.auth.authenticate(name, key)
     wait = await gw.state.take("key:" + who.name, settings.key_rate, settings.key_burst)
     if wait > 0:
@@ -170,7 +178,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     """The gateway's ASGI application. The ``Gateway`` is built at startup (in the serving event
     loop) unless given."""
     metrics = Metrics()
-    holder: dict[str, Gateway] = {}
+    holder: dict[str, Gateway] = {} if gateway is None else {"gw": gateway}
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -227,6 +235,10 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> Any:
+        if exc.status_code == 400:  # a body FastAPI could not even decode
+            metrics.refusals.labels("invalid").inc()
+            why = f"the request body is not UTF-8 JSON ({exc.detail})"
+            return _problem(422, "invalid", why)
         kind = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
@@ -235,9 +247,12 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Any:
         metrics.refusals.labels("invalid").inc()
-        return JSONResponse(
-            {"detail": to_jsonable_python(exc.errors(), fallback=str)}, status_code=422
+        errors = to_jsonable_python(exc.errors(), fallback=str)
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in errors[:5]
         )
+        body = {"error": "invalid", "message": where or "invalid request", "detail": errors}
+        return JSONResponse(body, status_code=422)
 
     @app.middleware("http")
     async def measure(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:

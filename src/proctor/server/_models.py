@@ -82,6 +82,9 @@ class Problem(_Out):
 
     error: str = Field(description="The kind of error, e.g. `access_denied`.")
     message: str
+    detail: list[dict[str, Any]] | None = Field(
+        default=None, description="For `invalid` requests: each field refused, and why."
+    )
 
 
 class Health(_Out):
