@@ -371,7 +371,8 @@ class ToolSpec(_Strict):
     )
     http: HttpTool | None = Field(
         default=None,
-        description="Executed by the HTTP gateway as an HTTP request (`POST /v1/sessions/ID/call`).",
+        description="Executed by the HTTP gateway as one HTTP request "
+        "(`POST /v1/sessions/ID/call`).",
     )
 
 
