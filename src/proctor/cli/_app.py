@@ -12,6 +12,7 @@ from proctor.cli import (
     bench,
     breakglass,
     demo,
+    mcp_proxy,
     policy,
     scan,
     serve,
@@ -36,6 +37,7 @@ app.add_typer(access.app, name="access")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)
+app.command("mcp-proxy")(mcp_proxy.mcp_proxy)
 
 
 def main() -> None:
