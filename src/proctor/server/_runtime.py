@@ -58,7 +58,7 @@ class Gateway:
         )
         self.state: SharedState
         if settings.redis_url:
-            redis_state = RedisState(settings.redis_url)
+            redis_state = RedisState(settings.redis_url, prefix=settings.redis_prefix)
             self.state = redis_state
         else:
             self.state = LocalState(settings.session_cache)

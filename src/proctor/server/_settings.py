@@ -27,6 +27,8 @@ class GatewaySettings:
 
     ``redis_url`` (``PROCTOR_REDIS_URL``): rate limits, pause flags and hot session state shared
     by every gateway process; unset, they live in this process (run one process then).
+    ``redis_prefix`` (``PROCTOR_REDIS_PREFIX``): the keys' prefix, for several deployments in
+    one Redis.
     ``max_body_bytes``: larger requests get 413. ``key_rate``/``key_burst``: requests per
     second per key (a token bucket; 429 past it). ``max_wait_seconds``: the longest
     ``approvals/ID/wait``. ``auth_cache_seconds``: how long an authenticated key is trusted
@@ -38,6 +40,7 @@ class GatewaySettings:
     policy: Path
     audit: AuditSettings = field(default_factory=AuditSettings)
     redis_url: str | None = None
+    redis_prefix: str = "proctor:"
     host: str = "127.0.0.1"
     port: int = 8700
     max_body_bytes: int = 1_000_000
@@ -68,13 +71,14 @@ class GatewaySettings:
         cls, policy: str | Path, environ: Mapping[str, str] | None = None, **overrides: object
     ) -> GatewaySettings:
         """``PROCTOR_REDIS_URL``, ``PROCTOR_GATEWAY_MAX_BODY_BYTES``, ``PROCTOR_GATEWAY_KEY_RATE``,
-        ``PROCTOR_GATEWAY_KEY_BURST``, plus the audit log's and the store's variables.
+        ``PROCTOR_GATEWAY_KEY_BURST``, ``PROCTOR_REDIS_PREFIX``, plus the audit log's and the store's variables.
         ``overrides`` (``host=...``) win over the environment."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
             "policy": Path(policy),
             "audit": AuditSettings.from_env(env),
             "redis_url": env.get("PROCTOR_REDIS_URL") or None,
+            "redis_prefix": env.get("PROCTOR_REDIS_PREFIX") or "proctor:",
             "max_body_bytes": int(_number(env, "PROCTOR_GATEWAY_MAX_BODY_BYTES", 1_000_000)),
             "key_rate": _number(env, "PROCTOR_GATEWAY_KEY_RATE", 200.0),
             "key_burst": int(_number(env, "PROCTOR_GATEWAY_KEY_BURST", 400)),
