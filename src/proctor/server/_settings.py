@@ -71,7 +71,8 @@ class GatewaySettings:
         cls, policy: str | Path, environ: Mapping[str, str] | None = None, **overrides: object
     ) -> GatewaySettings:
         """``PROCTOR_REDIS_URL``, ``PROCTOR_GATEWAY_MAX_BODY_BYTES``, ``PROCTOR_GATEWAY_KEY_RATE``,
-        ``PROCTOR_GATEWAY_KEY_BURST``, ``PROCTOR_REDIS_PREFIX``, plus the audit log's and the store's variables.
+        ``PROCTOR_GATEWAY_KEY_BURST``, ``PROCTOR_REDIS_PREFIX``, plus the audit log's and the
+        store's variables.
         ``overrides`` (``host=...``) win over the environment."""
         env = os.environ if environ is None else environ
         values: dict[str, object] = {
