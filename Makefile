@@ -39,6 +39,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_detect.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_approvals.py
+	$(BIN)/python benchmarks/bench_gateway.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

@@ -37,7 +37,7 @@ from proctor.model import Decision, Outcome, OutcomeStatus, RuleHit, Session, To
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._limits import BodyLimit
-from proctor.server._metrics import Metrics
+from proctor.server._metrics import Measure, Metrics
 from proctor.server._runtime import Gateway
 from proctor.server._sessions import Opened
 from proctor.server._settings import GatewaySettings
@@ -68,17 +68,17 @@ def _problem(status: int, kind: str, message: str, headers: Mapping[str, str] | 
     return JSONResponse({"error": kind, "message": message}, status, headers=headers)
 
 
-def _hits(decision: Decision) -> list[m.StepOut]:
+def _hits(decision: Decision) -> list[dict[str, Any]]:
     return [
-        m.StepOut(
-            step=str(s.step),
-            verdict=s.verdict.name,  # type: ignore[arg-type]
-            status=str(s.status),
-            hits=[
-                m.HitOut(rule_id=h.rule_id, verdict=h.verdict.name, reason=h.reason)  # type: ignore[arg-type]
+        {
+            "step": str(s.step),
+            "verdict": s.verdict.name,
+            "status": str(s.status),
+            "hits": [
+                {"rule_id": h.rule_id, "verdict": h.verdict.name, "reason": h.reason}
                 for h in s.hits
             ],
-        )
+        }
         for s in decision.steps
     ]
 
@@ -202,6 +202,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     app.state.metrics = metrics
     app.state.holder = holder
     app.state.settings = settings
+    app.add_middleware(Measure, metrics=metrics)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
@@ -253,16 +254,6 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         )
         body = {"error": "invalid", "message": where or "invalid request", "detail": errors}
         return JSONResponse(body, status_code=422)
-
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
-        metrics.requests.labels(path, request.method, str(response.status_code)).inc()
-        return response
 
     async def session_of(who: Caller, session_id: str, *, use: bool) -> Opened:
         """The session, if ``who`` may see it (``use``: act in it, which only its agent key
@@ -387,7 +378,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         )
 
     @app.post("/v1/sessions/{session_id}/decide", response_model=m.DecisionOut, tags=["sessions"])
-    async def decide(session_id: SessionId, body: m.CallIn, who: Who) -> dict[str, Any]:
+    async def decide(session_id: SessionId, body: m.CallIn, who: Who) -> Any:
         """The verdict on a call the agent will execute itself: allowed (recorded, rate slot
         taken), pending (an approval request, see ``approval_id``) or denied."""
         opened = await session_of(who, session_id, use=True)
@@ -399,7 +390,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             confidence=body.confidence,
         )
         metrics.verdicts.labels("decide", opened.session.agent, outcome.decision.verdict.name).inc()
-        return _decision(outcome, body.tool)
+        return JSONResponse(_decision(outcome, body.tool))  # the hot path: no second validation
 
     @app.post("/v1/sessions/{session_id}/call", response_model=m.CallOut, tags=["sessions"])
     async def call(session_id: SessionId, body: m.CallIn, who: Who) -> dict[str, Any]:

@@ -1,16 +1,18 @@
-"""The kill switch, read through Redis: one shared cache in front of the store's switch.
+"""The kill switch, read through a cache in front of the store's switch.
 
-``AgentControls.paused`` reads the store on every call. With several gateway processes that is
-one database read per decision; here each process reads Redis instead, and the store only when
-the cached switch expired (``ttl`` seconds, at most one). A pause or resume through any gateway
-writes the store (the record) and then the cache, so every process sees it on its next call; one
-flipped elsewhere (``proctor agent pause``) is seen within ``ttl``. A Redis error propagates:
-the gate denies (fail closed).
+``AgentControls.paused`` reads the store on every call: one database read per decision. Here a
+gateway reads a cache instead, and the store only when the cached switch expired (``ttl``
+seconds, at most one): Redis when the gateways share one, else this process's memory. A pause
+or resume through a gateway writes the store (the record) and then the cache, so every gateway
+sharing the cache sees it on its next call; one flipped elsewhere (``proctor agent pause``) is
+seen within ``ttl``. A Redis error propagates: the gate denies (fail closed).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 from proctor.approvals import AgentControls, Pause, Principal
@@ -59,3 +61,25 @@ class CachedControls(AgentControls):
         state = super().resume(agent, by=by, reason=reason)
         self._put(agent, state)
         return state
+
+
+class _Memory:
+    """The subset of a Redis client the cache uses, in this process's memory."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            hit = self._data.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def set(self, key: str, value: str, px: int) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + px / 1000, value)
+
+
+def memory_cache() -> Any:
+    """A cache for one gateway process without Redis."""
+    return _Memory()

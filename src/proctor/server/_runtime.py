@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -23,7 +24,7 @@ from proctor.policy import PolicySet, load_policies
 from proctor.server._auth import Authenticator
 from proctor.server._groupcommit import GroupCommitLog
 from proctor.server._httptools import http_plans, http_tool
-from proctor.server._pauses import CachedControls
+from proctor.server._pauses import CachedControls, memory_cache
 from proctor.server._sessions import SessionStore
 from proctor.server._settings import GatewaySettings
 from proctor.server._state import LocalState, RedisState, SharedState
@@ -69,13 +70,12 @@ class Gateway:
             notifier=conf.notifier(),
             max_break_glass_minutes=conf.max_break_glass_minutes,
         )
-        if isinstance(self.state, RedisState):
-            self.queue.controls = CachedControls(
-                self.queue.controls,
-                self.state.sync,
-                settings.pause_cache_seconds,
-                self.state.prefix,
-            )
+        self.queue.controls = CachedControls(
+            self.queue.controls,
+            self.state.sync if isinstance(self.state, RedisState) else memory_cache(),
+            settings.pause_cache_seconds,
+            settings.redis_prefix,
+        )
         self.gate = Gate(
             self.policies,
             hooks=[AuditHook(self.audit), *hooks],
@@ -117,6 +117,10 @@ class Gateway:
     async def start(self) -> None:
         """Start the approval worker: it executes approved calls of HTTP tools (exactly once,
         whichever gateway process claims them first), expires requests, relays the outbox."""
+        # the audit hook and the store calls wait in threads (a commit, shared by every request
+        # that arrived meanwhile): enough of them that concurrent requests share one
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(ThreadPoolExecutor(64, thread_name_prefix="proctor-gateway"))
         worker = self.queue.worker()
         if worker is not None and self._worker_task is None:
             self._stop.clear()
