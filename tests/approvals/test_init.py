@@ -7,10 +7,13 @@ import proctor.approvals
 
 def test_public_names_are_pinned():
     assert proctor.approvals.__all__ == [
+        "ANY_TENANT",
         "FINAL",
         "KILL_SWITCH",
         "AccessRegistry",
         "AgentControls",
+        "AgentGrant",
+        "AgentGrants",
         "ApprovalQueue",
         "ApprovalRequest",
         "ApprovalSettings",
