@@ -15,7 +15,8 @@ import threading
 import time
 from typing import Any
 
-from proctor.approvals import AgentControls, Pause, Principal
+from proctor.approvals import AgentControls, ApprovalQueue, Pause, Principal
+from proctor.model import Session, StepResult, ToolCall
 
 
 class CachedControls(AgentControls):
@@ -40,6 +41,14 @@ class CachedControls(AgentControls):
             else {"paused": True, "by": state.by, "reason": state.reason, "at": state.at}
         )
         self._r.set(self._prefix + agent, json.dumps(body), px=self._ttl_ms)
+
+    async def running(self, agent: str, client: Any = None) -> bool:
+        """True when the cache says ``agent`` is not paused, read without a thread: from
+        ``client`` (an asyncio Redis client) or the in-memory cache. False: paused, or not
+        cached (ask ``paused``)."""
+        key = self._prefix + agent
+        raw = await client.get(key) if client is not None else self._r.get(key)
+        return raw is not None and not json.loads(raw).get("paused")
 
     def paused(self, agent: str) -> Pause | None:
         raw = self._r.get(self._prefix + agent)
@@ -83,3 +92,16 @@ class _Memory:
 def memory_cache() -> Any:
     """A cache for one gateway process without Redis."""
     return _Memory()
+
+
+class GatewayQueue(ApprovalQueue):
+    """The approval queue of a gateway: the kill switch's common case (not paused, cached) is
+    answered in the event loop, without the queue's thread; everything else is the queue's."""
+
+    aio: Any = None  # the asyncio Redis client, when the cache is in Redis
+
+    async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
+        controls = self.controls
+        if isinstance(controls, CachedControls) and await controls.running(session.agent, self.aio):
+            return None
+        return await super().admit(session, call)

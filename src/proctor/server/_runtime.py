@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from proctor.approvals import ApprovalQueue, ApprovalSettings, ApprovalWorker
+from proctor.approvals import ApprovalSettings, ApprovalWorker
 from proctor.audit import AuditHook
 from proctor.credentials import CredentialBroker, CredentialSigner, EnvSecretBackend
 from proctor.gate import Gate
@@ -24,7 +24,7 @@ from proctor.policy import PolicySet, load_policies
 from proctor.server._auth import Authenticator
 from proctor.server._groupcommit import GroupCommitLog
 from proctor.server._httptools import http_plans, http_tool
-from proctor.server._pauses import CachedControls, memory_cache
+from proctor.server._pauses import CachedControls, GatewayQueue, memory_cache
 from proctor.server._sessions import SessionStore
 from proctor.server._settings import GatewaySettings
 from proctor.server._state import LocalState, RedisState, SharedState
@@ -64,7 +64,7 @@ class Gateway:
         else:
             self.state = LocalState(settings.session_cache)
         conf = ApprovalSettings.from_env()
-        self.queue = ApprovalQueue(
+        self.queue = GatewayQueue(
             self.engine,
             audit=self.audit,
             notifier=conf.notifier(),
@@ -76,6 +76,8 @@ class Gateway:
             settings.pause_cache_seconds,
             settings.redis_prefix,
         )
+        if isinstance(self.state, RedisState):
+            self.queue.aio = self.state.aio
         self.gate = Gate(
             self.policies,
             hooks=[AuditHook(self.audit), *hooks],
