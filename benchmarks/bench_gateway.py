@@ -251,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "postgres"):
             why = postgres_unreachable()
             redis_url = os.environ.get("PROCTOR_TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+            if why is None:
+                why = _redis_unreachable(redis_url)
             if why is not None:
                 print(f"postgres+redis   skipped: {why}")
                 return 0
@@ -270,6 +272,16 @@ def main(argv: list[str] | None = None) -> int:
                     finally:
                         _flush(redis_url, prefix)
     return 0
+
+
+def _redis_unreachable(url: str) -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        return f"Redis unreachable at {url}: {exc}"
+    return None
 
 
 def _flush(url: str, prefix: str) -> None:
