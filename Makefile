@@ -14,11 +14,11 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,bench,pii]'
+	$(BIN)/pip install -q -e '.[dev,bench,pii,server]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[bench,pii]'
+	$(BIN)/pip install -q -e '.[bench,pii,server]'
 	touch $@
 
 demo: $(VENV)/.core
@@ -41,6 +41,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_approvals.py
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/proctor bench monitor --plot benchmarks/results/monitor.png --json benchmarks/results/monitor.json
+	$(BIN)/python benchmarks/bench_gateway.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen

@@ -46,3 +46,41 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'proctor.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The local Redis (``PROCTOR_TEST_REDIS_URL``): skipped when unreachable, except under
+    ``CI=true``, where that is a failure."""
+    import os
+
+    url = os.environ.get("PROCTOR_TEST_REDIS_URL") or REDIS_URL
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        reason = f"Redis unreachable at {url}: {exc}"
+        if postgres_required():
+            pytest.fail(f"{reason}; CI=true requires Redis", pytrace=False)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_server: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    import secrets
+
+    import redis
+
+    prefix = f"proctor-test-{secrets.token_hex(6)}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_server)
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -26,7 +26,9 @@
     ├── MemoryScopeError       a memory call without a complete scope (tenant, workspace, agent)
     ├── MemoryLeakError        content carried values or tokens of another tenant or subject
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
-    └── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
+    ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
+    └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
+        └── GatewayConfigError     a gateway or proxy setting is invalid
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -182,3 +184,12 @@ class MemoryItemError(ProctorError):
 class MonitorError(ProctorError):
     """Monitoring is misconfigured: a policy asks for a sink (the webhook) this monitor was not
     given, or a monitor setting is invalid. Names the agent or setting."""
+
+
+class GatewayError(ProctorError):
+    """The HTTP gateway or the MCP proxy cannot start or serve as asked (a missing extra, a
+    downstream server that does not answer): the message says what and how to fix it."""
+
+
+class GatewayConfigError(GatewayError):
+    """A gateway or proxy setting is invalid: names the setting and what was expected."""

@@ -50,6 +50,7 @@ from proctor.model import (
 from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, evaluate
 from proctor.tools import (
     CircuitBreaker,
+    RateCounter,
     RateLimiter,
     Tool,
     check_against_policy,
@@ -102,6 +103,7 @@ class Gate:
         data: DataAccess | None = None,
         credentials: CredentialBroker | None = None,
         memory: Memory | None = None,
+        rates: RateCounter | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         # data access controls run on every ingest and detokenize at execution (in-memory vault
@@ -116,7 +118,8 @@ class Gate:
         self.memory = memory
         guard = [memory.guard(self.policies, self.data.vault)] if memory is not None else []
         self.hooks: list[GateHooks] = [self.flow, self.screen, *guard, *hooks, self.approvals]
-        self.rates = RateLimiter(clock)
+        # rate state: in this process, unless a shared counter is given (the gateway's Redis)
+        self.rates: RateCounter = rates if rates is not None else RateLimiter(clock)
         self._clock = clock
         self._tools: dict[str, Tool] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
@@ -417,8 +420,30 @@ class Gate:
         with self._step("call", session, call):
             return await self._enforce(session, call, await self.adecide(session, call))
 
+    async def aauthorize(
+        self,
+        session: Session,
+        tool: str,
+        args: Mapping[str, object],
+        *,
+        reason: str | None = None,
+        confidence: float | None = None,
+    ) -> Outcome:
+        """Decide ``tool(args)`` for a caller that executes the tool itself (the HTTP gateway's
+        ``decide``): the same steps as ``acall`` up to execution. An ALLOW takes its rate slot,
+        is recorded and comes back ``ALLOWED``; a HOLD is queued for approval (``PENDING``); a
+        DENY is ``DENIED``. The tool need not be registered here. Never raises."""
+        call = ToolCall(tool, dict(args), session.id, reason=reason, confidence=confidence)
+        return await self._enforce(session, call, await self.adecide(session, call), execute=False)
+
     async def aexecute_approved(
-        self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
+        self,
+        session: Session,
+        call: ToolCall,
+        approval: RuleHit,
+        covers: Collection[str],
+        *,
+        execute: bool = True,
     ) -> Outcome:
         """Execute a held call that people approved (``proctor.approvals`` calls this once it
         has claimed the request, exactly once). The call is decided again, so that a policy
@@ -427,7 +452,9 @@ class Gate:
         else; a DENY, or a hold for a reason the approvers did not see, refuses it. Flow
         (step 4) is not judged again: the approvers reviewed where the arguments came from
         when the agent made the call, and content that entered the session since cannot have
-        shaped it. Then the same steps as any allowed call: record, execute, outcome hooks."""
+        shaped it. Then the same steps as any allowed call: record, execute, outcome hooks.
+        ``execute`` false: for a caller that runs the tool itself, the verdict is recorded and
+        an allowed call comes back ``ALLOWED``."""
         decision = await self.adecide(session, call, flow=False)
         if decision.verdict is Verdict.HOLD:
             new = sorted(set(decision.rule_ids) - set(covers))
@@ -441,17 +468,23 @@ class Gate:
                 decision = _with_step(decision, StepResult.ok(Step.VERDICT, [hit]))
             else:
                 decision = decision.waived(approval)
-        return await self._enforce(session, call, decision, approved=True)
+        return await self._enforce(session, call, decision, approved=True, execute=execute)
 
     async def _enforce(
-        self, session: Session, call: ToolCall, decision: Decision, *, approved: bool = False
+        self,
+        session: Session,
+        call: ToolCall,
+        decision: Decision,
+        *,
+        approved: bool = False,
+        execute: bool = True,
     ) -> Outcome:
         """Steps 6 to 8 on a decided call: record, then hold, deny or execute. An approved
         call that is held again (a concurrent call filled its rate limit) is refused, not
-        queued a second time."""
+        queued a second time. ``execute`` false: an allowed call is recorded, not run."""
         tool = call.tool
         impl = self._tools.get(tool)
-        if impl is None and decision.verdict is not Verdict.DENY:
+        if impl is None and execute and decision.verdict is not Verdict.DENY:
             unregistered = RuleHit(
                 "resolve.unregistered",
                 Verdict.DENY,
@@ -483,6 +516,8 @@ class Gate:
             outcome = Outcome(
                 OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
             )
+        elif not execute:
+            outcome = Outcome(OutcomeStatus.ALLOWED, decision, call.id)
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
@@ -624,9 +659,14 @@ class Gate:
             )
         started = time.perf_counter()
 
-        def done(status: OutcomeStatus, result: object = None, error: str | None = None) -> Outcome:
+        def done(
+            status: OutcomeStatus,
+            result: object = None,
+            error: str | None = None,
+            view: str | None = None,
+        ) -> Outcome:
             ms = (time.perf_counter() - started) * 1000
-            return Outcome(status, decision, call.id, result, error, duration_ms=ms)
+            return Outcome(status, decision, call.id, result, error, duration_ms=ms, view=view)
 
         try:
             with bound(ctx):  # call_context() in the tool; carried into the worker thread
@@ -665,7 +705,7 @@ class Gate:
         try:  # step 7: the output enters the session as content, with the tool's labels
             known = ctx.sensitive_values
             with self._step("ingest", session, call):
-                result, _ = await self._ingest(session, result, f"tool:{call.tool}", known=known)
+                result, seen = await self._ingest(session, result, f"tool:{call.tool}", known=known)
         except Exception as exc:
             log.exception("could not ingest the output of call %s", call.id)
             return done(
@@ -673,7 +713,7 @@ class Gate:
                 error=f"tool {call.tool!r} ran, but its output could not be labeled "
                 f"({type(exc).__name__}: {exc}); result withheld (fail closed)",
             )
-        return done(OutcomeStatus.EXECUTED, result)
+        return done(OutcomeStatus.EXECUTED, result, view=seen.text)
 
     async def _prepare(
         self, session: Session, call: ToolCall, decision: Decision, kwargs: dict[str, Any]

@@ -7,11 +7,14 @@ import proctor.approvals
 
 def test_public_names_are_pinned():
     assert proctor.approvals.__all__ == [
+        "ANY_TENANT",
         "CONTAINED",
         "FINAL",
         "KILL_SWITCH",
         "AccessRegistry",
         "AgentControls",
+        "AgentGrant",
+        "AgentGrants",
         "ApprovalQueue",
         "ApprovalRequest",
         "ApprovalSettings",

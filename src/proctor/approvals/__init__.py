@@ -12,6 +12,7 @@ from __future__ import annotations
 from proctor.approvals._access import AccessRegistry, Principal, Role
 from proctor.approvals._context import SessionMemory
 from proctor.approvals._controls import AgentControls, BreakGlassGrant, Pause
+from proctor.approvals._grants import ANY_TENANT, AgentGrant, AgentGrants
 from proctor.approvals._memory import InMemoryApprovals, PendingApproval
 from proctor.approvals._notify import (
     Notification,
@@ -36,11 +37,14 @@ from proctor.approvals._ticket import Resolution, Ticket
 from proctor.approvals._worker import ApprovalWorker, Recovery, idempotency_key
 
 __all__ = [
+    "ANY_TENANT",
     "CONTAINED",
     "FINAL",
     "KILL_SWITCH",
     "AccessRegistry",
     "AgentControls",
+    "AgentGrant",
+    "AgentGrants",
     "ApprovalQueue",
     "ApprovalRequest",
     "ApprovalSettings",

@@ -2,7 +2,10 @@
 
 Roles: ``viewer`` reads the queue; ``approver`` also approves and denies, for the groups it is
 in; ``operator`` pauses and resumes agents; ``admin`` manages principals, issues break-glass and
-pauses. Roles do not imply each other: an admin approves nothing unless it is also an approver.
+pauses; ``auditor`` reads the audit log and the queue through the gateway; ``agent`` is a
+program, not a person: it opens sessions through the gateway for the agents and tenants its
+grant names (``AgentGrants``), and reads only its own. Roles do not imply each other: an admin
+approves nothing unless it is also an approver.
 
 A key is 192 random bits, shown once when the principal is added. The registry keeps a salted
 SHA-256 of it (no password stretching is needed for a random key nobody chose). The first
@@ -42,6 +45,8 @@ class Role(StrEnum):
     APPROVER = "approver"
     OPERATOR = "operator"
     ADMIN = "admin"
+    AUDITOR = "auditor"
+    AGENT = "agent"
 
     def __str__(self) -> str:
         return self.value

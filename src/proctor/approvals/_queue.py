@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from proctor.approvals._access import AccessRegistry, Principal, Role
 from proctor.approvals._context import SessionMemory, build_context
 from proctor.approvals._controls import AgentControls
+from proctor.approvals._grants import AgentGrants
 from proctor.approvals._notify import Notifier
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import ApprovalRequest, ApprovalState, NewRequest
@@ -93,6 +94,7 @@ class ApprovalQueue(GateHooks):
             clock,
             max_break_glass_minutes=max_break_glass_minutes,
         )
+        self.grants = AgentGrants(engine, self.recorder, self.access, clock)
         self.memory = SessionMemory(clock=clock)
         # store calls from the gate's coroutines run here: a pool that outlives each event loop
         # (asyncio.to_thread's default executor is created and torn down with every

@@ -12,9 +12,11 @@ from proctor.cli import (
     bench,
     breakglass,
     demo,
+    mcp_proxy,
     memory,
     policy,
     scan,
+    serve,
     vault,
 )
 
@@ -36,6 +38,8 @@ app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
+app.command("serve")(serve.serve)
+app.command("mcp-proxy")(mcp_proxy.mcp_proxy)
 
 
 def main() -> None:

@@ -20,15 +20,32 @@ def add(
     group: Annotated[
         list[str] | None, typer.Option(help="An approver group it belongs to (repeatable).")
     ] = None,
+    agent: Annotated[
+        list[str] | None,
+        typer.Option(help="Role agent: an agent it may open sessions for (repeatable)."),
+    ] = None,
+    tenant: Annotated[
+        list[str] | None,
+        typer.Option(help="Role agent: a tenant its sessions may be in (repeatable; '*': any)."),
+    ] = None,
     as_: As = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a principal and print its key, once (it is stored only as a salted hash).
 
     Needs role admin; on an empty registry, without --as, adds the first admin (bootstrap).
+    An agent key (role agent, for the HTTP gateway) needs --agent and --tenant.
     """
+    is_agent = Role.AGENT in role
+    if is_agent != bool(agent) or is_agent != bool(tenant):
+        err.print("[red]error[/] --agent and --tenant go with role agent, and it needs both")
+        raise typer.Exit(1)
     with acting(database_url, as_, create=True, anonymous=True) as ctx:
+        if is_agent:  # checked before the key exists: a key without its grant is useless
+            require(ctx).require(Role.ADMIN, action="add agent keys")
         key = ctx.queue.access.add(name, role, group or (), by=ctx.who)
+        if is_agent:
+            ctx.queue.grants.grant(name, agent or (), tenant or (), by=require(ctx))
     err.print(f"added {name}; its key follows, shown this once (keep it like a password):")
     typer.echo(key)
 

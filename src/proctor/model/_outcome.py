@@ -16,6 +16,7 @@ class OutcomeStatus(StrEnum):
     DENIED = "denied"  # denied: never ran
     FAILED = "failed"  # allowed, but the tool raised, timed out or returned invalid output
     FALLBACK = "fallback"  # allowed, but the circuit is open: the tool's safe fallback answered
+    ALLOWED = "allowed"  # allowed, not executed here: the caller runs the tool (``authorize``)
 
     def __str__(self) -> str:
         return self.value
@@ -32,6 +33,9 @@ class Outcome:
     error: str | None = None
     approval_id: str | None = None
     duration_ms: float | None = None
+    # what the model may see of ``result``: the text ``ingest`` returned for it (masked, and
+    # fenced when untrusted); set for an executed call
+    view: str | None = None
 
     @property
     def ok(self) -> bool:

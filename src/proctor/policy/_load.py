@@ -109,6 +109,15 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
         problem(path, message)
     for path, message in monitoring_problems(spec.monitoring, set(spec.tools)):
         problem(path, message)
+    for tool_name, tool in spec.tools.items():  # an HTTP tool's credential is one of its secrets
+        cred = tool.http.credential if tool.http is not None else None
+        granted = spec.credentials.tools.get(tool_name) if spec.credentials else None
+        if cred is not None and (granted is None or cred not in granted.secrets):
+            problem(
+                ("tools", tool_name, "http", "credential"),
+                f"{cred!r} is not a secret of this tool; declare it under "
+                f"credentials.tools.{tool_name}.secrets",
+            )
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
     return CompiledPolicy(spec, located.file, digest, plans, session_rate_rules(spec))

@@ -310,6 +310,30 @@ class OutputLabels(_Strict):
     )
 
 
+HEADER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+
+
+class HttpTool(_Strict):
+    """A tool the HTTP gateway executes itself, as one HTTP request (docs/gateway.md). The
+    arguments go as the JSON body (`POST`, `PUT`, `PATCH`) or the query string (`GET`,
+    `DELETE`); `{name}` in the URL is replaced by that argument, URL-encoded."""
+
+    url: str = Field(
+        pattern=r"^https?://[^\s]+$",
+        description="Where the request goes, e.g. `https://payments.internal/refunds/{order_id}`.",
+    )
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(default="POST")
+    credential: str | None = Field(
+        default=None,
+        pattern=ARG_NAME,
+        description="The name of one of the tool's secrets (`credentials.tools.TOOL.secrets`), "
+        "sent as `Authorization: Bearer`; resolved inside the gate, never seen by the agent.",
+    )
+    headers: dict[Annotated[str, Field(pattern=HEADER_NAME)], str] = Field(
+        default_factory=dict, description="Fixed headers (no secrets: use `credential`)."
+    )
+
+
 class ToolSpec(_Strict):
     """One tool the agent may call. A tool not named here is denied."""
 
@@ -346,6 +370,11 @@ class ToolSpec(_Strict):
     output: OutputLabels = Field(
         default_factory=OutputLabels,
         description="Labels of the tool's output: untrusted third-party text unless declared.",
+    )
+    http: HttpTool | None = Field(
+        default=None,
+        description="Executed by the HTTP gateway as one HTTP request "
+        "(`POST /v1/sessions/ID/call`).",
     )
 
 

@@ -279,3 +279,34 @@ monitor_state = Table(
 )
 """One row per monitored agent: its baselines (JSON) up to minute ``closed``, changed under a
 row lock by the one process that folds the next minutes."""
+# -- the HTTP gateway (migration 0008_gateway) ----------------------------------------------------
+
+gateway_sessions = Table(
+    "proctor_gateway_sessions",
+    metadata,
+    Column("id", String(128), primary_key=True, autoincrement=False),
+    Column("agent", String(64), nullable=False),
+    Column("principal", String(256), nullable=False),
+    Column("tenant", String(128), nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("owner", String(256), nullable=False),
+    Column("opened_at", Float, nullable=False),
+    Column("closed_at", Float, nullable=True),
+    Column("closed_by", String(256), nullable=True),
+    Index("ix_proctor_gateway_sessions_owner", "owner", "opened_at"),
+)
+"""Sessions opened through the gateway, so that every gateway process knows them. ``owner``:
+the agent key (principal) that opened it, the only agent key that may use or read it."""
+
+agent_grants = Table(
+    "proctor_agent_grants",
+    metadata,
+    Column("principal", String(256), primary_key=True, autoincrement=False),
+    Column("agents", Text, nullable=False),
+    Column("tenants", Text, nullable=False),
+    Column("granted_by", String(256), nullable=False),
+    Column("granted_at", Float, nullable=False),
+)
+"""What an agent key (a principal with role ``agent``) may open sessions for: agents and
+tenants (JSON lists; ``*`` in tenants: any tenant)."""

@@ -11,8 +11,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from proctor.policy import RateRule
+
+
+class RateCounter(Protocol):
+    """What the gate needs of a rate limiter: ``RateLimiter`` in one process, or a shared one
+    (``proctor.server``'s Redis limiter) across processes. Errors propagate: the gate denies."""
+
+    def usage(self, rules: Sequence[RateRule], agent: str, session_id: str) -> dict[str, int]: ...
+
+    def acquire(
+        self, rules: Sequence[RateRule], agent: str, session_id: str
+    ) -> RateRule | None: ...
+
+    def release(self, rules: Sequence[RateRule], agent: str, session_id: str) -> None: ...
 
 
 class RateLimiter:

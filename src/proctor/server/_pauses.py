@@ -1,0 +1,108 @@
+"""The kill switch, read through a cache in front of the store's switch.
+
+``AgentControls.paused`` reads the store on every call: one database read per decision. Here a
+gateway reads a cache instead, and the store only when the cached switch expired (``ttl``
+seconds, at most one): Redis when the gateways share one, else this process's memory. A pause
+or resume through a gateway writes the store (the record) and then the cache, so every gateway
+sharing the cache sees it on its next call; one flipped elsewhere (``proctor agent pause``) is
+seen within ``ttl``. A Redis error propagates: the gate denies (fail closed).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from proctor.approvals import AgentControls, ApprovalQueue, Pause, Principal
+from proctor.model import Session, StepResult, ToolCall
+
+
+class CachedControls(AgentControls):
+    """``AgentControls`` whose ``paused`` reads a Redis cache first."""
+
+    def __init__(self, base: AgentControls, client: Any, ttl: float, prefix: str) -> None:
+        super().__init__(
+            base.engine,
+            base.recorder,
+            base.access,
+            base.requests,
+            base._clock,
+            max_break_glass_minutes=base.max_break_glass_minutes,
+        )
+        self._r = client
+        self._ttl_ms = max(1, int(ttl * 1000))
+        self._prefix = prefix + "pause:"
+
+    def _put(self, agent: str, state: Pause | None) -> None:
+        body = (
+            {"paused": False}
+            if state is None or not state.paused
+            else {"paused": True, "by": state.by, "reason": state.reason, "at": state.at}
+        )
+        self._r.set(self._prefix + agent, json.dumps(body), px=self._ttl_ms)
+
+    async def running(self, agent: str, client: Any = None) -> bool:
+        """True when the cache says ``agent`` is not paused, read without a thread: from
+        ``client`` (an asyncio Redis client) or the in-memory cache. False: paused, or not
+        cached (ask ``paused``)."""
+        key = self._prefix + agent
+        raw = await client.get(key) if client is not None else self._r.get(key)
+        return raw is not None and not json.loads(raw).get("paused")
+
+    def paused(self, agent: str) -> Pause | None:
+        raw = self._r.get(self._prefix + agent)
+        if raw is None:
+            state = self.status(agent)
+            self._put(agent, state)
+            return state if state is not None and state.paused else None
+        body = json.loads(raw)
+        if not body.get("paused"):
+            return None
+        return Pause(agent, True, str(body["by"]), str(body["reason"]), float(body["at"]))
+
+    def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
+        state = super().pause(agent, by=by, reason=reason)
+        self._put(agent, state)
+        return state
+
+    def resume(self, agent: str, *, by: Principal, reason: str | None = None) -> Pause:
+        state = super().resume(agent, by=by, reason=reason)
+        self._put(agent, state)
+        return state
+
+
+class _Memory:
+    """The subset of a Redis client the cache uses, in this process's memory."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            hit = self._data.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    def set(self, key: str, value: str, px: int) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + px / 1000, value)
+
+
+def memory_cache() -> Any:
+    """A cache for one gateway process without Redis."""
+    return _Memory()
+
+
+class GatewayQueue(ApprovalQueue):
+    """The approval queue of a gateway: the kill switch's common case (not paused, cached) is
+    answered in the event loop, without the queue's thread; everything else is the queue's."""
+
+    aio: Any = None  # the asyncio Redis client, when the cache is in Redis
+
+    async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
+        controls = self.controls
+        if isinstance(controls, CachedControls) and await controls.running(session.agent, self.aio):
+            return None
+        return await super().admit(session, call)

@@ -1,0 +1,291 @@
+"""State the gateway processes share: rate limits, the key buckets, the kill switch's cache,
+hot sessions and the flow store. ``LocalState`` keeps it in this process (one gateway process);
+``RedisState`` keeps it in Redis, so that any number of processes enforce one limit.
+
+Every Redis error propagates: the gate turns it into a DENY (rate, flow, kill switch) and the
+API into a 503 (sessions, key buckets). Nothing is allowed because Redis was unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from proctor.flow import Content, FlowStore, InMemoryFlowStore
+from proctor.policy import RateRule
+from proctor.tools import RateCounter, RateLimiter
+
+
+class SharedState(Protocol):
+    """What the gateway keeps outside its request handlers."""
+
+    rates: RateCounter
+    flow: FlowStore
+
+    async def take(self, key: str, rate: float, burst: int) -> float:
+        """Take one token from ``key``'s bucket: 0 if granted, else seconds until one is."""
+        ...
+
+    async def session_get(self, session_id: str) -> dict[str, Any] | None: ...
+
+    async def session_put(self, session_id: str, data: dict[str, Any]) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Bucket:
+    __slots__ = ("stamp", "tokens")
+
+    def __init__(self, tokens: float, stamp: float) -> None:
+        self.tokens = tokens
+        self.stamp = stamp
+
+
+class LocalState:
+    """One process: the gate's own limiter, an in-memory flow store, buckets in a dict."""
+
+    def __init__(self, session_cache: int = 100_000) -> None:
+        self.rates: RateCounter = RateLimiter()
+        self.flow: FlowStore = InMemoryFlowStore()
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+        self._sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._max = session_cache
+        self._lock = threading.Lock()
+
+    async def take(self, key: str, rate: float, burst: int) -> float:
+        now = time.monotonic()
+        with self._lock:
+            b = self._buckets.get(key)
+            if b is None:
+                b = self._buckets[key] = _Bucket(float(burst), now)
+                while len(self._buckets) > self._max:
+                    self._buckets.popitem(last=False)
+            b.tokens = min(float(burst), b.tokens + (now - b.stamp) * rate)
+            b.stamp = now
+            if b.tokens >= 1.0:
+                b.tokens -= 1.0
+                return 0.0
+            return (1.0 - b.tokens) / rate
+
+    async def session_get(self, session_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._sessions.get(session_id)
+
+    async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            self._sessions[session_id] = data
+            while len(self._sessions) > self._max:
+                self._sessions.popitem(last=False)
+
+    async def ping(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+# -- Redis ---------------------------------------------------------------------------------------
+
+# Sliding-window logs, one sorted set per rule key, on Redis's clock (one clock for every
+# process). usage: drop what left the window, count. acquire: the same for every key, then, only
+# if none is full, add one member to each: in one script, so two processes racing for the last
+# slot cannot both get it.
+_USAGE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local out = {}
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ARGV[i]) * 1000000)
+  out[i] = redis.call('ZCARD', key)
+end
+return out
+"""
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = #KEYS
+for i, key in ipairs(KEYS) do
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - tonumber(ARGV[i]) * 1000000)
+  if redis.call('ZCARD', key) >= tonumber(ARGV[n + i]) then
+    return i
+  end
+end
+local seq = redis.call('INCR', ARGV[2 * n + 1])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, now .. ':' .. seq)
+  redis.call('PEXPIRE', key, tonumber(ARGV[i]) * 1000 + 1000)
+end
+return 0
+"""
+_RELEASE = """
+for i, key in ipairs(KEYS) do
+  redis.call('ZPOPMAX', key)
+end
+return 0
+"""
+# A token bucket per key: a hash of (tokens, stamp in microseconds), refilled on Redis's clock.
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(b[1]) or burst
+local stamp = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + (now - stamp) / 1000000 * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
+"""
+
+
+class RedisRateLimiter:
+    """The gate's rate limits in Redis: exact sliding windows shared by every process.
+
+    Synchronous, as the gate's limiter interface is (one round trip per check, on loopback a
+    fraction of a millisecond). Not a token bucket on purpose: a policy's ``20/hour`` means at
+    most 20 calls in any hour, which a bucket refilled at 20 per hour does not guarantee (it
+    lets 20 through at once and more as it refills, within the same hour)."""
+
+    def __init__(self, client: Any, prefix: str = "proctor:rate:") -> None:
+        self._r = client
+        self._prefix = prefix
+        self._usage = client.register_script(_USAGE)
+        self._acquire = client.register_script(_ACQUIRE)
+        self._release = client.register_script(_RELEASE)
+
+    def _keys(self, rules: Sequence[RateRule], agent: str, session_id: str) -> list[str]:
+        return [self._prefix + r.key(agent, session_id) for r in rules]
+
+    def usage(self, rules: Sequence[RateRule], agent: str, session_id: str) -> dict[str, int]:
+        if not rules:
+            return {}
+        counts = self._usage(
+            keys=self._keys(rules, agent, session_id), args=[r.rate.seconds for r in rules]
+        )
+        return {r.id: int(c) for r, c in zip(rules, counts, strict=True)}
+
+    def acquire(self, rules: Sequence[RateRule], agent: str, session_id: str) -> RateRule | None:
+        if not rules:
+            return None
+        args: list[object] = [r.rate.seconds for r in rules]
+        args += [r.rate.count for r in rules]
+        args.append(self._prefix + "seq")
+        full = int(self._acquire(keys=self._keys(rules, agent, session_id), args=args))
+        return rules[full - 1] if full else None
+
+    def release(self, rules: Sequence[RateRule], agent: str, session_id: str) -> None:
+        if rules:
+            self._release(keys=self._keys(rules, agent, session_id))
+
+
+class RedisFlowStore:
+    """A session's content in a Redis list (JSON, see ``_codec``), cached per process: each
+    read fetches only the entries appended since this process last looked (one round trip)."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_contents: int = 10_000,
+        ttl_seconds: int = 7 * 86400,
+        cache_sessions: int = 10_000,
+        prefix: str = "proctor:flow:",
+    ) -> None:
+        from proctor.server._codec import dump_content, load_content
+
+        self._r = client
+        self._dump, self._load = dump_content, load_content
+        self._max = max_contents
+        self._ttl = ttl_seconds
+        self._prefix = prefix
+        self._cache: OrderedDict[str, list[Content]] = OrderedDict()
+        self._cache_max = cache_sessions
+        self._lock = threading.Lock()
+
+    async def add(self, session_id: str, content: Content) -> None:
+        key = self._prefix + session_id
+        async with self._r.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, self._dump(content))
+            pipe.expire(key, self._ttl)
+            length, _ = await pipe.execute()
+        if int(length) > self._max:
+            await self._r.rpop(key)
+            raise OverflowError(
+                f"session {session_id} holds {self._max} contents; refusing more "
+                "(provenance would be incomplete)"
+            )
+
+    async def contents(self, session_id: str) -> Sequence[Content]:
+        with self._lock:
+            known = list(self._cache.get(session_id, ()))
+        fresh = await self._r.lrange(self._prefix + session_id, len(known), -1)
+        if not fresh:
+            return tuple(known)
+        known.extend(self._load(item) for item in fresh)
+        with self._lock:
+            cached = self._cache.get(session_id)
+            if cached is None or len(cached) < len(known):
+                self._cache[session_id] = known
+            self._cache.move_to_end(session_id)
+            while len(self._cache) > self._cache_max:
+                self._cache.popitem(last=False)
+        return tuple(known)
+
+
+class RedisState:
+    """Everything shared, in the Redis at ``url``. Two clients: a synchronous one for the gate's
+    rate limiter and the kill switch's cache (called from threads), an asynchronous one for the
+    rest. Short timeouts: a Redis that does not answer is an error, not a wait."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 2.0, session_ttl: int = 3600, prefix: str = "proctor:"
+    ) -> None:
+        import redis
+        import redis.asyncio as aredis
+
+        self.url = url
+        self.sync = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self.aio = aredis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        self.prefix = prefix
+        self.rates: RateCounter = RedisRateLimiter(self.sync, prefix + "rate:")
+        self.flow: FlowStore = RedisFlowStore(self.aio, prefix=prefix + "flow:")
+        self._take = self.aio.register_script(_TAKE)
+        self._session_ttl = session_ttl
+
+    async def take(self, key: str, rate: float, burst: int) -> float:
+        wait = await self._take(keys=[self.prefix + "bucket:" + key], args=[rate, burst])
+        return float(wait)
+
+    async def session_get(self, session_id: str) -> dict[str, Any] | None:
+        raw = await self.aio.get(self.prefix + "session:" + session_id)
+        return None if raw is None else dict(json.loads(raw))
+
+    async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
+        await self.aio.set(
+            self.prefix + "session:" + session_id,
+            json.dumps(data, separators=(",", ":")),
+            ex=self._session_ttl,
+        )
+
+    async def ping(self) -> None:
+        await self.aio.ping()
+
+    def close(self) -> None:
+        self.sync.close()
