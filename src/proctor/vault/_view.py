@@ -8,6 +8,9 @@ dropped whole. A classified field's value takes its field's form; every other st
 key, and the values of fields shown in clear go through the detectors (all such strings in one
 scan, joined by a separator no pattern crosses). In a field shown in clear, only what is more
 sensitive than the field's class is masked (a key or an SSN pasted into a name).
+
+Before the scan, the clear values a tool was given for tokens (``retoken``) become those tokens
+again wherever the tool echoed them.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from proctor.vault._detector import Match
 from proctor.vault._digest import KeyedDigest
 from proctor.vault._mask import infer_kind, kind_name, mask
 from proctor.vault._report import DataReport, Drop, FieldRead
+from proctor.vault._retoken import NO_TOKENS, Retokenizer
 from proctor.vault._rules import Rules, session_value
 from proctor.vault._scan import TextScanner
 from proctor.vault._vault import TokenBatch
@@ -204,6 +208,7 @@ class Viewer:
         *,
         principal: bool,
         known: tuple[str, ...] = (),
+        retoken: Retokenizer = NO_TOKENS,
     ) -> View:
         tool = source.removeprefix("tool:") if source.startswith("tool:") else None
         named = rules.by_tool.get(tool) if tool is not None and not principal else None
@@ -221,7 +226,7 @@ class Viewer:
         else:
             holder[0] = _walk(ctx, plain(content), "$", None)
             _register(ctx, holder, 0, holder[0], "$")
-        self._scan(ctx, pii, known)
+        self._scan(ctx, pii, known, retoken)
         new = holder[0]
         changed = ctx.changed or bool(drops)
         if changed and isinstance(content, str) and not isinstance(new, str):
@@ -297,10 +302,13 @@ class Viewer:
 
     # -- free text ------------------------------------------------------------------------
 
-    def _scan(self, ctx: _Walk, pii: bool, known: tuple[str, ...]) -> None:
+    def _scan(self, ctx: _Walk, pii: bool, known: tuple[str, ...], retoken: Retokenizer) -> None:
         if not ctx.slots:
             return
         before = [s.text for s in ctx.slots]
+        if retoken:
+            for s in ctx.slots:
+                s.text = retoken(s.text)
         unit: dict[str, int] = {}  # each distinct text is scanned once (keys of many records)
         for s in ctx.slots:
             unit.setdefault(s.text, len(unit))
