@@ -5,6 +5,10 @@ Run with ``make bench``. Prints p50 and p99; asserts nothing (timings depend on 
 Targets on the 2-core development machine: <= 2 ms p50 for 1 KB of free text, <= 100 us for a
 token round trip (tokenize a new value, then detokenize it).
 
+"gate.call, detokenized" is a whole call whose argument is a token the tool may see in clear:
+detokenized, judged again on the clear value (constraints, schema), and the tool's output,
+which echoes the value, turned back into the token; "no token" is the same call without one.
+
 "view" is ``DataAccess.view_sync``: Presidio's regex recognizers (email, phone, card, IBAN, SSN,
 IP) behind cheap triggers, our secret detectors and detect-secrets' 22 regex plugins, overlap
 resolution and masking or tokenization. "gate.ingest" adds flow control's labeling, value
@@ -35,6 +39,11 @@ agent: {name: support-bot, role: svc-support, owner: support@example.test}
 environments: {production: {max_autonomy: write}}
 tools:
   crm.get: {autonomy: read, args: {id: string}, output: {trust: trusted}}
+  email.send:
+    autonomy: write
+    args: {to: string, body: string}
+    constraints:
+      - {id: email.domain, when: 'args.to.endsWith("@blocked.example")', verdict: deny}
 data:
   resources:
     customer:
@@ -52,6 +61,8 @@ data:
   access:
     classes: {customer: masked, financial: tokenized, regulated: none}
     fields: {customer.email: tokenized}
+  detokenize:
+    email.send: [customer]
 """
 
 PROSE = (
@@ -175,6 +186,23 @@ def main() -> None:
     _row(
         "gate.ingest JSON record, 50 fields",
         *_time(lambda: gate.ingest(session, record, "tool:crm.get"), 300),
+    )
+    print("a call whose argument is a token the tool may see in clear (fresh sessions)")
+    calls = gate.open_session("support-bot", principal="ticket:T-2", tenant="acme")
+    plain = gate.open_session("support-bot", principal="ticket:T-3", tenant="acme")
+    token = data.view_sync(calls, record, "tool:crm.get").content["email"]
+
+    @gate.tool("email.send")
+    def send(to: str, body: str) -> str:
+        return f"queued for {to}"  # echoes the clear value: turned back into the token
+
+    _row(
+        "gate.call, detokenized, judged again, echo",
+        *_time(lambda: gate.call(calls, "email.send", {"to": token, "body": "hi"}), 300),
+    )
+    _row(
+        "gate.call, same tool, no token",
+        *_time(lambda: gate.call(plain, "email.send", {"to": "x", "body": "hi"}), 300),
     )
     gate.close()
 

@@ -56,7 +56,8 @@ from proctor.tools import (
     check_against_policy,
     tool_from_function,
 )
-from proctor.vault import DataAccess, DataReport
+from proctor.vault import DataAccess, DataReport, Detokenization
+from proctor.vault._rejudge import fit_clear, judge_clear
 
 log = logging.getLogger("proctor.gate")
 P = ParamSpec("P")
@@ -235,12 +236,14 @@ class Gate:
         confidentiality: Confidentiality | str | None = None,
         tenant: str | None = None,
         known: tuple[str, ...] = (),
+        tokens: Mapping[str, str] | None = None,
     ) -> tuple[object, Labeled]:
         """(what the model may see of ``content``, its label). ``known``: values that must
-        not reach the model (the secrets and credential of the call that produced it)."""
+        not reach the model (the secrets and credential of the call that produced it);
+        ``tokens``: the clear values that call was given, which become their tokens again."""
         for hook in self.hooks:  # the leak filter: another tenant's content is refused (raises)
             await hook.on_content(session, content, source)
-        view = await self.data.view(session, content, source, known=known)
+        view = await self.data.view(session, content, source, known=known, tokens=tokens)
         await self._on_data(session, view.report)
         labeled = await self.flow.ingest(
             session,
@@ -643,10 +646,10 @@ class Gate:
                 call.id,
                 error=f"arguments do not fit {call.tool!r}: {exc}",
             )
-        prepared = await self._prepare(session, call, decision, kwargs)
+        prepared = await self._prepare(session, call, decision, impl, kwargs)
         if isinstance(prepared, Outcome):
             return prepared
-        kwargs, ctx = prepared
+        kwargs, ctx, clear = prepared
         breaker = self.breaker(session, call.tool)
         if not breaker.allow():
             return Outcome(
@@ -666,7 +669,8 @@ class Gate:
             view: str | None = None,
         ) -> Outcome:
             ms = (time.perf_counter() - started) * 1000
-            return Outcome(status, decision, call.id, result, error, duration_ms=ms, view=view)
+            said = None if error is None else clear.retoken(error)  # never a clear value
+            return Outcome(status, decision, call.id, result, said, duration_ms=ms, view=view)
 
         try:
             with bound(ctx):  # call_context() in the tool; carried into the worker thread
@@ -686,7 +690,21 @@ class Gate:
             )
         except Exception as exc:
             breaker.record_failure()
-            said = self.data.redact(session, str(exc), known=ctx.sensitive_values)
+            try:  # the message is content too: the model, the audit and approvers read it
+                view = await self.data.view(
+                    session,
+                    str(exc),
+                    f"error:{call.tool}",
+                    known=ctx.sensitive_values,
+                    tokens=clear.tokens,
+                )
+                await self._on_data(session, view.report)
+                said = str(view.content)
+            except Exception as failed:  # no traceback: its context holds the clear message
+                log.warning(
+                    "could not mask the error of call %s: %s", call.id, type(failed).__name__
+                )
+                said = "[message withheld: it could not be masked]"
             return done(
                 OutcomeStatus.FAILED,
                 error=f"tool {call.tool!r} raised {type(exc).__name__}: {said}",
@@ -703,9 +721,14 @@ class Gate:
                 )
         breaker.record_success()
         try:  # step 7: the output enters the session as content, with the tool's labels
-            known = ctx.sensitive_values
             with self._step("ingest", session, call):
-                result, seen = await self._ingest(session, result, f"tool:{call.tool}", known=known)
+                result, seen = await self._ingest(
+                    session,
+                    result,
+                    f"tool:{call.tool}",
+                    known=ctx.sensitive_values,
+                    tokens=clear.tokens,
+                )
         except Exception as exc:
             log.exception("could not ingest the output of call %s", call.id)
             return done(
@@ -716,17 +739,37 @@ class Gate:
         return done(OutcomeStatus.EXECUTED, result, view=seen.text)
 
     async def _prepare(
-        self, session: Session, call: ToolCall, decision: Decision, kwargs: dict[str, Any]
-    ) -> tuple[dict[str, Any], CallContext] | Outcome:
+        self,
+        session: Session,
+        call: ToolCall,
+        decision: Decision,
+        impl: Tool,
+        kwargs: dict[str, Any],
+    ) -> tuple[dict[str, Any], CallContext, Detokenization] | Outcome:
         """Inside the gate, just before the tool runs: tokens in the arguments become clear
         values where the policy lets this tool see them; the call's secrets resolve and its
-        credential is minted. Any refusal: DENIED, the tool never runs (fail closed)."""
+        credential is minted. Any refusal: DENIED, the tool never runs (fail closed).
+
+        Arguments that changed are judged again as the tool will receive them: the tool's
+        signature and the policy (schema, constraints) on the clear values. The verdict must
+        still allow, or hold only for what the call was already held for (and approved, or
+        waived by break-glass). What is said about it names tokens, never the values."""
+        clear: Detokenization | None = None
         try:
             pol = self.policies.require(session.agent, session.environment)
-            clear = await self.data.detokenize(session, call.tool, kwargs)
+            clear = await self.data.detokenize(session, call.tool, call.args)
             await self._on_data(session, clear.report)
             if clear.args is None:
                 raise VaultError("; ".join(clear.report.refused))
+            if clear.tokens:  # judged again on what the tool will receive
+                kwargs = fit_clear(impl.name, impl.params_model, clear)
+                against = judge_clear(pol, session, call, clear)
+                if against:
+                    refused = _with_step(decision, StepResult.ok(Step.EXECUTE, against))
+                    why = "; ".join(h.reason for h in against)
+                    return Outcome(
+                        OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {why}"
+                    )
             if self.credentials is not None:
                 ctx = self.credentials.prepare(session, call, pol)
             elif needs_secrets(pol, call.tool):
@@ -740,9 +783,10 @@ class Gate:
                 )
         except Exception as exc:
             log.warning("call %s refused at execution: %s", call.id, type(exc).__name__)
-            refused = _with_step(decision, StepResult.error(Step.EXECUTE, "execute.refused", exc))
-            return Outcome(OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {exc}")
-        return clear.args, ctx
+            said = clear.retoken(str(exc)) if clear is not None else str(exc)
+            refused = _with_step(decision, StepResult.error(Step.EXECUTE, "execute.refused", said))
+            return Outcome(OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {said}")
+        return kwargs, ctx, clear
 
     @contextlib.contextmanager
     def _step(self, name: str, session: Session, call: ToolCall | None) -> Iterator[None]:

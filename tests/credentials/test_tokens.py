@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 
 import jwt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proctor import Environment, Session
-from proctor.credentials import CredentialSigner, CredentialVerifier
+from proctor.credentials import CredentialSigner, CredentialVerifier, ReplayCache
 from proctor.errors import (
+    CredentialError,
     CredentialExpiredError,
     CredentialReplayedError,
     CredentialScopeError,
@@ -123,3 +127,67 @@ def test_forged_and_malformed_credentials_are_refused(signer, verifier):
     for bad in (forged, unsigned, hmac_confusion, "not.a.token", ""):
         with pytest.raises(CredentialScopeError):
             verifier.verify(bad, tool="t")
+
+
+# -- the replay cache (review finding 7) -----------------------------------------------------
+
+
+def test_a_credential_inside_the_leeway_is_never_accepted_twice(signer):
+    verifier = CredentialVerifier("production", signer.public_keys())  # leeway 5 s
+    now = time.time()
+    late = CredentialSigner("production", signer.keyring, clock=lambda: now - 301.5)
+    token = late.mint(_session(), "t", "c", 300)  # expired 1.5 s ago: inside the leeway
+    verifier.verify(token, tool="t")
+    for i in range(10_001):  # a busy verifier: enough credentials to make the cache prune
+        assert verifier.replay.first_use(f"jti-{i}", now + 60)
+    with pytest.raises(CredentialReplayedError):
+        verifier.verify(token, tool="t")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 30, allow_nan=False),  # the clock moves by this much
+            st.integers(0, 12),  # jti
+            st.floats(-5, 40, allow_nan=False),  # expires this long after now
+        ),
+        max_size=60,
+    )
+)
+def test_a_live_jti_is_refused_and_expired_ones_do_not_pile_up(steps):
+    clock = _Clock()
+    cache = ReplayCache(clock, max_entries=1_000)
+    live: dict[str, float] = {}  # every jti recorded, with the time until which it counts
+    for moved, n, ttl in steps:
+        clock.now += moved
+        jti = f"j{n}"
+        first = cache.first_use(jti, clock.now + ttl)
+        if jti in live and live[jti] >= clock.now:
+            assert not first  # still acceptable by the verifier: a replay
+        elif jti not in live:
+            assert first
+        if first:
+            live[jti] = clock.now + ttl
+        assert len(cache) == sum(1 for e in live.values() if e >= clock.now)
+
+
+def test_a_full_replay_cache_refuses_rather_than_forgets():
+    clock = _Clock()
+    cache = ReplayCache(clock, max_entries=3)
+    for i in range(3):
+        assert cache.first_use(f"j{i}", clock.now + 10)
+    with pytest.raises(CredentialError, match="replay cache is full"):
+        cache.first_use("j3", clock.now + 10)
+    assert not cache.first_use("j0", clock.now + 10)  # a replay is still a replay
+    clock.now += 11  # the three expire: room again
+    assert cache.first_use("j3", clock.now + 10)
+    assert len(cache) == 1

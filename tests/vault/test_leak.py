@@ -100,13 +100,17 @@ _WORD = st.text(alphabet=_CONSONANTS, min_size=8, max_size=14)
 @given(
     tenants=st.lists(st.sampled_from(["acme", "globex", "initech"]), min_size=1, max_size=8),
     names=st.lists(_WORD, min_size=8, max_size=8, unique=True),
+    as_text=st.booleans(),
 )
-def test_no_value_of_another_tenant_ever_reaches_the_model(tenants, names):
+def test_no_value_of_another_tenant_ever_reaches_the_model(tenants, names, as_text):
     gate = Gate(load_policy_text(SUPPORT))
     try:
         session = gate.open_session("support-bot", principal="ticket:T-3", tenant="acme")
         records = [customer(t, i, names[i]) for i, t in enumerate(tenants)]
-        labeled = gate.ingest(session, {"results": records}, "tool:crm.find_customers")
+        output: object = {"results": records}
+        if as_text:  # the same records as a JSON string: scoped all the same
+            output = json.dumps(output)
+        labeled = gate.ingest(session, output, "tool:crm.find_customers")
         text = labeled.text + json.dumps([v.value for v in labeled.values])
         for i, rec in enumerate(records):
             if rec["tenant"] == "acme":

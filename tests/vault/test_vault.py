@@ -218,3 +218,28 @@ def test_the_dev_keyring_is_created_once_and_kept(tmp_path: Path, caplog):
     assert "development keyring" in caplog.text
     assert settings.dev_keyring_path.stat().st_mode & 0o777 == 0o600
     assert settings.keyring().keys == first.keys
+
+
+def test_sealing_in_the_middle_of_a_key_swap_uses_one_consistent_ring(monkeypatch):
+    """The ring and its ciphers are swapped as one object: a seal that runs while the setter
+    is still building the new ciphers (here: from inside the build, deterministically) uses
+    either the old set or the new one, never the new ring with the old ciphers."""
+    import proctor.vault._vault as module
+
+    v = Vault.ephemeral()
+    real = module.AESGCM
+    sealed: list = []
+
+    def building(key: bytes):
+        if not sealed:  # once, halfway through the swap
+            tok = v.token_for("acme", "ses_1", "email", "mid@example.com")
+            sealed.append(v._seal(tok, "acme", "ses_1", "email", "customer", "mid@example.com"))
+        return real(key)
+
+    monkeypatch.setattr(module, "AESGCM", building)
+    v.keyring = v.keyring.rotated()
+    monkeypatch.setattr(module, "AESGCM", real)
+    (row,) = sealed
+    v._store_rows([row])
+    assert v.detokenize(row.token, tenant="acme", session_id="ses_1").value == "mid@example.com"
+    assert v.tokenize("acme", "ses_1", "email", C, "after@example.com")

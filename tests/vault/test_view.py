@@ -3,12 +3,15 @@ that are and are not masked."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from proctor import GateHooks, OutcomeStatus, load_policy_text
-from proctor.errors import PolicyError
+from proctor.errors import DataAccessError, PolicyError
 from proctor.vault import TOKEN, DataAccess, Vault
 
 from ._policy import SUPPORT, card, customer
@@ -244,3 +247,140 @@ def test_a_data_access_without_presidio_refuses_to_start(monkeypatch):
 
     with pytest.raises(DataAccessError, match=r"proctor\[pii\]"):
         DataAccess(PolicySet.of(load_policy_text(SUPPORT)), vault=Vault.ephemeral())
+
+
+# -- a resource tool that returns text (review finding 1) ----------------------------------
+
+
+def _github() -> str:
+    return "gh" + "p_" + "Rk7" * 12  # 36 characters after the prefix, assembled at run time
+
+
+def test_a_resource_tool_returning_json_text_is_scoped_and_classified(make_gate):
+    gate = make_gate(SUPPORT)
+    ours, theirs = customer("acme", 1, "ann"), customer("globex", 2, "bartholomew")
+
+    @gate.tool("crm.find_customers")
+    def find(query: str) -> str:
+        return json.dumps({"results": [ours, theirs]})  # the records, as a JSON string
+
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    out = gate.call(session, "crm.find_customers", {"query": "x"})
+    assert out.status is OutcomeStatus.EXECUTED, out.error
+    assert isinstance(out.result, str)  # still text, as the tool declared
+    said = out.result + repr(out)
+    assert "bartholomew" not in said  # every value of the other tenant's record holds it
+    assert "globex" not in said
+    (shown,) = json.loads(out.result)["results"]
+    assert shown["id"] == "ann-1"
+    assert "salary" not in shown  # employee: none
+    assert "ssn" not in shown  # regulated: none
+    assert shown["api_token"] == "[secret]****"
+    assert TOKEN.fullmatch(shown["email"])
+    assert ours["api_token"] not in said
+
+
+def test_a_resource_tool_returning_free_text_is_withheld(make_gate):
+    gate = make_gate(SUPPORT)
+
+    @gate.tool("crm.find_customers")
+    def find(query: str) -> str:
+        rec = customer("globex", 2, "bartholomew")
+        return f"found {rec['name']} of globex, salary {rec['salary']}"
+
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    out = gate.call(session, "crm.find_customers", {"query": "x"})
+    assert out.status is OutcomeStatus.FAILED
+    assert out.result is None
+    assert "must be structured" in out.error
+    assert "bartholomew" not in repr(out).lower()
+    with pytest.raises(DataAccessError, match="must be structured; withheld"):
+        gate.ingest(session, "Bartholomew, globex", "tool:crm.find_customers")
+    deep = "[" * 100_000 + "]" * 100_000  # too deep for the parser: refused, not a crash
+    with pytest.raises(DataAccessError, match="must be structured; withheld"):
+        gate.ingest(session, deep, "tool:crm.find_customers")
+
+
+def test_text_from_a_tool_without_a_resource_is_still_free_text(make_gate):
+    gate = make_gate(SUPPORT)
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    view = gate.data.view_sync(session, "no json here, write to jo@example.com", "tool:notes.read")
+    assert view.content == "no json here, write to j***@example.com"
+
+
+# -- keys and clear-form fields are scanned (review finding 5) -------------------------------
+
+
+def test_a_secret_in_a_key_is_masked_and_the_path_does_not_quote_it(make_gate):
+    gate = make_gate(SUPPORT)
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    key = _github()
+    content = {"k": {key: 1, "inner": {key: "mail ann@example.com"}}}
+    for source in ("web", "tool:notes.read"):
+        view = gate.data.view_sync(session, content, source)
+        said = json.dumps(view.content) + repr(view.report)
+        assert key not in said
+        assert view.content["k"]["ghp_****"] == 1
+        assert view.content["k"]["inner"] == {"ghp_****": "mail a***@example.com"}
+        wheres = sorted(f.where for f in view.report.findings)
+        assert wheres == ["$.k.ghp_****", "$.k.inner.ghp_****", "$.k.inner.ghp_****"]
+    assert content == {"k": {key: 1, "inner": {key: "mail ann@example.com"}}}  # untouched
+
+
+def test_keys_that_mask_alike_keep_both_values(make_gate):
+    gate = make_gate(SUPPORT)
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    one, two = _github(), "gh" + "p_" + "Wm3" * 12
+    view = gate.data.view_sync(session, {one: "a", two: "b", "ghp_****": "c"}, "web")
+    assert list(view.content.values()) == ["a", "b", "c"]
+    assert one not in repr(view.content)
+    assert two not in repr(view.content)
+
+
+def test_a_clear_field_still_masks_secrets_and_more_sensitive_pii(make_gate):
+    gate = make_gate(SUPPORT)  # customer.name is clear; regulated is none; financial masked
+    session = gate.open_session("support-bot", principal="u:1", tenant="acme")
+    rec = customer("acme", 1, "ann")
+    key = _github()
+    rec["name"] = f"Ann Person {key} ssn 536-22-4242 mail ann@example.com"
+    view = gate.data.view_sync(session, {"results": [rec]}, "tool:crm.find_customers")
+    name = view.content["results"][0]["name"]
+    assert key not in name
+    assert "536-22-4242" not in name
+    assert name.startswith("Ann Person ghp_****")
+    assert "[ssn withheld]" in name  # regulated: none
+    assert "ann@example.com" in name  # customer data in a customer field the policy clears
+
+
+_KEY_TREES = st.recursive(
+    st.one_of(st.integers(), st.text(alphabet="abc xyz", max_size=8)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.text(alphabet="abcdef", min_size=1, max_size=4), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=_KEY_TREES, data=st.data())
+def test_no_secret_in_any_key_at_any_depth_reaches_the_model(make_gate, tree, data):
+    gate = make_gate(SUPPORT)
+    session = gate.open_session(
+        "support-bot", principal="u:1", tenant="acme", scope={"customer": "C-1"}
+    )
+    key = _github()
+    top: dict = {"tenant": "acme", "customer_id": "C-1", "root": tree}
+    node = top
+    while True:  # walk down to a random dict and put the secret in as a key
+        dicts = [v for v in node.values() if isinstance(v, dict)]
+        if not dicts or not data.draw(st.booleans()):
+            break
+        node = data.draw(st.sampled_from(dicts))
+    node[key] = data.draw(st.sampled_from([1, "value", [key], {"x": 1}]))
+    for source in ("web", "tool:notes.read", "tool:crm.get_customer"):
+        view = gate.data.view_sync(session, top, source)
+        said = json.dumps(view.content) + repr(view.report)
+        assert key not in said

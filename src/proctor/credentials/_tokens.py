@@ -14,6 +14,7 @@ of session and tenant, and single use (a replay cache keyed by ``jti``).
 
 from __future__ import annotations
 
+import heapq
 import secrets
 import threading
 import time
@@ -25,6 +26,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from proctor.errors import (
+    CredentialError,
     CredentialExpiredError,
     CredentialReplayedError,
     CredentialScopeError,
@@ -122,23 +124,49 @@ class CredentialSigner:
 
 
 class ReplayCache:
-    """The ``jti`` of every credential presented, until it expires. In memory: one verifier
-    process (a shared store is needed when a tool runs behind several replicas)."""
+    """The ``jti`` of every credential presented, for as long as a verifier would accept it.
+    In memory: one verifier process (a shared store is needed when a tool runs behind several
+    replicas).
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    Entries leave in order of expiry (a heap beside the dict: each call pops what has
+    expired, never rebuilds the dict). At ``max_entries`` live entries the cache refuses new
+    credentials (``CredentialError``) rather than forget one that could still be replayed."""
+
+    def __init__(
+        self, clock: Callable[[], float] = time.time, *, max_entries: int = 100_000
+    ) -> None:
         self._seen: dict[str, float] = {}
+        self._expiry: list[tuple[float, str]] = []  # a heap of (until, jti)
         self._lock = threading.Lock()
         self._clock = clock
+        self.max_entries = max_entries
 
-    def first_use(self, jti: str, expires_at: float) -> bool:
-        """Record ``jti``; False if it was already recorded (a replay)."""
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def first_use(self, jti: str, until: float) -> bool:
+        """Record ``jti``, remembered until ``until`` (the last moment a verifier would accept
+        the credential: its expiry plus the verifier's leeway); False if it was already
+        recorded (a replay). Raises ``CredentialError`` when the cache is full of live
+        entries (fail closed)."""
         now = self._clock()
         with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen = {j: e for j, e in self._seen.items() if e >= now}
+            while self._expiry and self._expiry[0][0] < now:
+                gone, old = heapq.heappop(self._expiry)
+                if self._seen.get(old) == gone:
+                    del self._seen[old]
             if jti in self._seen:
                 return False
-            self._seen[jti] = expires_at
+            if until < now:  # past its last moment: a verifier refuses it anyway
+                return True
+            if len(self._seen) >= self.max_entries:
+                raise CredentialError(
+                    f"replay cache is full ({self.max_entries} live credentials); refusing "
+                    "this one rather than forgetting one that could be replayed"
+                )
+            self._seen[jti] = until
+            heapq.heappush(self._expiry, (until, jti))
             return True
 
 
@@ -205,7 +233,8 @@ class CredentialVerifier:
             raise CredentialScopeError("credential is for another session")
         if tenant is not None and claims["tenant"] != tenant:
             raise CredentialScopeError("credential is for another tenant")
-        if not self.replay.first_use(str(claims["jti"]), float(claims["exp"])):
+        until = float(claims["exp"]) + self.leeway  # PyJWT accepts it until then
+        if not self.replay.first_use(str(claims["jti"]), until):
             raise CredentialReplayedError("credential already used (replay)")
         return Claims(
             tool,

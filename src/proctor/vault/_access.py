@@ -6,7 +6,8 @@
   masked wherever they are echoed.
 - ``detokenize``: at execution time, inside the gate, the tokens in a tool's arguments become
   clear values, if the policy lets that tool see their class. Tokens of another tenant or
-  session are refused (the call does not run).
+  session are refused (the call does not run). It says which clear values it handed out, so
+  that ``view`` turns them back into their tokens wherever the tool echoes them.
 
 Both return a ``DataReport`` for the audit; neither ever logs a value.
 """
@@ -14,9 +15,10 @@ Both return a ``DataReport`` for the audit; neither ever logs a value.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from proctor.errors import VaultError
@@ -26,6 +28,7 @@ from proctor.policy import PolicySet
 from proctor.vault._classes import DataClass, Form
 from proctor.vault._digest import KeyedDigest
 from proctor.vault._report import DataReport, FieldRead
+from proctor.vault._retoken import NO_TOKENS, Retokenizer
 from proctor.vault._rules import Rules
 from proctor.vault._scan import TextScanner
 from proctor.vault._vault import TOKEN, Vault
@@ -35,10 +38,16 @@ from proctor.vault._view import View, Viewer
 @dataclass(frozen=True, slots=True)
 class Detokenization:
     """A tool's arguments with clear values where allowed; ``args`` is None if a token was
-    refused (the call must not run)."""
+    refused (the call must not run). ``tokens``: each clear value handed out, and its token
+    (empty: the arguments are unchanged)."""
 
     args: dict[str, Any] | None
     report: DataReport
+    tokens: Mapping[str, str] = field(default_factory=dict)
+
+    def retoken(self, text: str) -> str:
+        """``text`` with every clear value handed out replaced by its token."""
+        return Retokenizer(self.tokens)(text) if self.tokens else text
 
 
 class DataAccess:
@@ -78,11 +87,19 @@ class DataAccess:
     # -- content entering a session --------------------------------------------------------
 
     def view_sync(
-        self, session: Session, content: object, source: str, *, known: tuple[str, ...] = ()
+        self,
+        session: Session,
+        content: object,
+        source: str,
+        *,
+        known: tuple[str, ...] = (),
+        tokens: Mapping[str, str] | None = None,
     ) -> View:
         """What the model may see of ``content`` from ``source``. Tokens it mints are stored
         before it returns. Raises ``DataAccessError`` for an output that does not have the
-        declared shape (the gate withholds it)."""
+        declared shape (the gate withholds it). ``known``: values masked as secrets wherever
+        they appear (the call's secrets and credential); ``tokens``: clear values the tool
+        was given (``Detokenization.tokens``), turned back into their tokens."""
         rules = self.rules(session)
         with self.vault.batch(session.tenant, session.id) as batch:
             return self._viewer.view(
@@ -93,14 +110,22 @@ class DataAccess:
                 source,
                 principal=source in PRINCIPAL_SOURCES,
                 known=known,
+                retoken=Retokenizer(tokens) if tokens else NO_TOKENS,
             )
 
     async def view(
-        self, session: Session, content: object, source: str, *, known: tuple[str, ...] = ()
+        self,
+        session: Session,
+        content: object,
+        source: str,
+        *,
+        known: tuple[str, ...] = (),
+        tokens: Mapping[str, str] | None = None,
     ) -> View:
+        view = functools.partial(self.view_sync, known=known, tokens=tokens)
         if self.vault.blocking:
-            return await asyncio.to_thread(self.view_sync, session, content, source, known=known)
-        return self.view_sync(session, content, source, known=known)
+            return await asyncio.to_thread(view, session, content, source)
+        return view(session, content, source)
 
     def redact(self, session: Session, text: str, *, known: tuple[str, ...] = ()) -> str:
         """Secrets (and the ``known`` values) masked in a message such as a tool's error."""
@@ -123,6 +148,7 @@ class DataAccess:
             return Detokenization(dict(args), DataReport("execute", source))
         reads: Counter[tuple[str, DataClass]] = Counter()
         refused: list[str] = []
+        tokens: dict[str, str] = {}
 
         def clear(value: Any, name: str) -> Any:
             if isinstance(value, str):
@@ -142,6 +168,7 @@ class DataAccess:
             if found.data_class not in allowed:
                 return token
             reads[(name, found.data_class)] += 1
+            tokens.setdefault(found.value, token)
             return found.value
 
         out = {name: clear(value, name) for name, value in args.items()}
@@ -154,7 +181,7 @@ class DataAccess:
             ),
             refused=tuple(refused),
         )
-        return Detokenization(None if refused else out, report)
+        return Detokenization(None if refused else out, report, tokens)
 
     async def detokenize(
         self, session: Session, tool: str, args: Mapping[str, Any]

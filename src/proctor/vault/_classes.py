@@ -41,3 +41,13 @@ DEFAULT_FORMS: dict[DataClass, Form] = {
 
 SECRET_FORMS = frozenset({Form.MASKED, Form.NONE})
 """The only forms a secret may take: it never reaches the model, not even as a token."""
+
+SENSITIVITY: dict[DataClass, int] = {
+    DataClass.CUSTOMER: 0,
+    DataClass.EMPLOYEE: 0,
+    DataClass.FINANCIAL: 1,
+    DataClass.REGULATED: 2,
+    DataClass.SECRET: 3,
+}
+"""How sensitive each class is. In a field the policy shows in clear, a value the detectors find
+of a more sensitive class (an SSN or a key pasted into a name) still takes its own class's form."""

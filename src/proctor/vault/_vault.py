@@ -17,9 +17,10 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -48,6 +49,21 @@ def _aad(token: str, tenant: str, session_id: str, kind: str, data_class: str) -
     return "\x00".join((token, tenant, session_id, kind, data_class)).encode()
 
 
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """A ring and what is derived from it, built whole before it is published: a reader takes
+    the one reference once, so a rotation never pairs the new ring with the old ciphers."""
+
+    ring: Keyring
+    id_key: bytes
+    aead: Mapping[str, AESGCM]
+
+    @classmethod
+    def of(cls, ring: Keyring) -> _Keys:
+        aead = MappingProxyType({kid: AESGCM(key) for kid, key in ring.keys.items()})
+        return cls(ring, ring.derive("vault-token-id"), aead)
+
+
 class Vault:
     """Tokenizes and detokenizes values, scoped to (tenant, session). Thread-safe."""
 
@@ -73,16 +89,14 @@ class Vault:
 
     @property
     def keyring(self) -> Keyring:
-        return self._keyring
+        return self._keys.ring
 
     @keyring.setter
     def keyring(self, ring: Keyring) -> None:
         """Swap the ring (after a rotation): new tokens use its current key; every key in it
-        still decrypts."""
-        with self._lock:
-            self._keyring = ring
-            self._id_key = ring.derive("vault-token-id")
-            self._aead = {kid: AESGCM(key) for kid, key in ring.keys.items()}
+        still decrypts. One reference is replaced (atomic): a seal or detokenize running
+        meanwhile uses the old ring and its ciphers, or the new ones, never a mix."""
+        self._keys = _Keys.of(ring)
 
     @property
     def blocking(self) -> bool:
@@ -93,18 +107,17 @@ class Vault:
     def token_for(self, tenant: str, session_id: str, kind: str, value: str) -> str:
         """The token ``value`` gets in this scope (nothing is stored)."""
         msg = "\x00".join((tenant, session_id, kind, value)).encode("utf-8", "surrogatepass")
-        return f"tok_{kind}_{hmac.new(self._id_key, msg, hashlib.sha256).hexdigest()[:32]}"
+        return f"tok_{kind}_{hmac.new(self._keys.id_key, msg, hashlib.sha256).hexdigest()[:32]}"
 
     def _seal(
         self, token: str, tenant: str, session_id: str, kind: str, data_class: str, value: str
     ) -> TokenRow:
-        ring = self._keyring
+        keys = self._keys  # read once: the ring and its ciphers belong together
+        current = keys.ring.current
         nonce = secrets.token_bytes(NONCE)
         aad = _aad(token, tenant, session_id, kind, data_class)
-        sealed = nonce + self._aead[ring.current].encrypt(nonce, value.encode(), aad)
-        return TokenRow(
-            token, tenant, session_id, kind, data_class, ring.current, sealed, self._clock()
-        )
+        sealed = nonce + keys.aead[current].encrypt(nonce, value.encode(), aad)
+        return TokenRow(token, tenant, session_id, kind, data_class, current, sealed, self._clock())
 
     @contextmanager
     def batch(self, tenant: str, session_id: str) -> Iterator[TokenBatch]:
@@ -150,7 +163,7 @@ class Vault:
                 self._remember([row])
         if row is None or row.tenant != tenant or row.session_id != session_id:
             raise VaultError(f"token {token[:14]}… does not detokenize in this session")
-        aead = self._aead.get(row.key_id)
+        aead = self._keys.aead.get(row.key_id)
         if aead is None:
             raise VaultError(f"token {token[:14]}…: its key {row.key_id!r} is not in the ring")
         sealed = row.sealed
@@ -168,7 +181,7 @@ class Vault:
         old keys can be retired from the ring."""
         moved = 0
         while True:
-            old = self.store.not_under(self._keyring.current, batch)
+            old = self.store.not_under(self._keys.ring.current, batch)
             if not old:
                 return moved
             fresh = []

@@ -1,17 +1,25 @@
 """The model's view of content: records out of scope dropped, classified fields in the form the
 policy allows, sensitive values in free text masked, tokenized or withheld.
 
-Structured content (JSON-like: dicts, lists, dataclasses, Pydantic models) is walked once.
-Records of a resource whose tenant or scope does not match the session are dropped whole. A
-classified field's value takes its field's form; every other string goes through the detectors
-(all such strings in one scan, joined by a separator no pattern crosses).
+Structured content (JSON-like: dicts, lists, dataclasses, Pydantic models) is walked once; a
+declared resource's output given as text must be JSON, and is walked the same way (anything
+else is withheld). Records of a resource whose tenant or scope does not match the session are
+dropped whole. A classified field's value takes its field's form; every other string, every
+key, and the values of fields shown in clear go through the detectors (all such strings in one
+scan, joined by a separator no pattern crosses). In a field shown in clear, only what is more
+sensitive than the field's class is masked (a key or an SSN pasted into a name).
+
+Before the scan, the clear values a tool was given for tokens (``retoken``) become those tokens
+again wherever the tool echoed them.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
+import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +27,12 @@ from proctor.errors import DataAccessError
 from proctor.flow._ingest import plain
 from proctor.model import Finding, Session
 from proctor.policy._data_schema import DataField, Resource
-from proctor.vault._classes import DataClass, Form
+from proctor.vault._classes import SENSITIVITY, DataClass, Form
 from proctor.vault._detector import Match
 from proctor.vault._digest import KeyedDigest
 from proctor.vault._mask import infer_kind, kind_name, mask
 from proctor.vault._report import DataReport, Drop, FieldRead
+from proctor.vault._retoken import NO_TOKENS, Retokenizer
 from proctor.vault._rules import Rules, session_value
 from proctor.vault._scan import TextScanner
 from proctor.vault._vault import TokenBatch
@@ -44,10 +53,12 @@ class View:
 
 @dataclass
 class _Slot:
-    parent: Any  # the dict or list holding the string, or None for a bare string
-    key: Any
+    parent: Any  # the dict or list holding the string (a one-item list for bare content)
+    key: Any  # its key or index in parent; for a key slot, the key itself
     text: str
     where: str
+    floor: DataClass | None = None  # a clear field's class: finds no more sensitive stay
+    is_key: bool = False
 
 
 @dataclass
@@ -65,14 +76,28 @@ class _Walk:
         self.reads[(resource, name, cls, form)] += 1
 
 
-def _classified(ctx: _Walk, name: str, fd: DataField, value: object) -> object:
-    """A classified field's value in the form the rules give it (NONE is handled by the key)."""
+def _classified(ctx: _Walk, name: str, fd: DataField, value: object, where: str) -> object:
+    """A classified field's value in the form the rules give it (NONE is handled by the key).
+    Values in clear are registered by the caller, with the field's class as their floor."""
     cls = DataClass(fd.data_class)
     form = ctx.rules.field_form(ctx.resource or "", name, cls)
+    floor = cls if form is Form.CLEAR else None
     if isinstance(value, dict):
-        return {k: _classified(ctx, name, fd, v) for k, v in value.items()}
+        out: dict[str, object] = {}
+        for k, v in value.items():
+            path = f"{where}.{k}"
+            out[k] = _classified(ctx, name, fd, v, path)
+            if floor is not None:
+                _register(ctx, out, k, out[k], path, floor)
+            _register_key(ctx, out, k, path)
+        return out
     if isinstance(value, list):
-        return [_classified(ctx, name, fd, v) for v in value]
+        items: list[object] = []
+        for i, v in enumerate(value):
+            items.append(_classified(ctx, name, fd, v, f"{where}[{i}]"))
+            if floor is not None:
+                _register(ctx, items, i, items[-1], f"{where}[{i}]", floor)
+        return items
     if value is None:
         return None
     ctx.read(ctx.resource, name, cls, form)
@@ -87,7 +112,8 @@ def _classified(ctx: _Walk, name: str, fd: DataField, value: object) -> object:
 
 
 def _walk(ctx: _Walk, node: object, where: str, res: Resource | None) -> object:
-    """The node as the model may see it; unclassified scalars are registered for scanning."""
+    """The node as the model may see it; unclassified scalars, clear classified values and
+    every key are registered for scanning."""
     if isinstance(node, dict):
         out: dict[str, object] = {}
         for key, value in node.items():
@@ -95,16 +121,21 @@ def _walk(ctx: _Walk, node: object, where: str, res: Resource | None) -> object:
             fd = res.fields.get(key) if res is not None else None
             if fd is not None and res is not None:
                 cls = DataClass(fd.data_class)
-                if ctx.rules.field_form(ctx.resource or "", key, cls) is Form.NONE:
+                form = ctx.rules.field_form(ctx.resource or "", key, cls)
+                if form is Form.NONE:
                     ctx.read(ctx.resource, key, cls, Form.NONE)
                     ctx.changed = True
                     continue
-                out[key] = _classified(ctx, key, fd, value)
+                out[key] = _classified(ctx, key, fd, value, path)
+                if form is Form.CLEAR:  # the class is cleared here, not what else hides in it
+                    _register(ctx, out, key, out[key], path, cls)
             elif res is not None and res.unlisted == "none" and not _nested(value):
                 ctx.changed = True  # an allowlist of fields: this one is not on it
+                continue
             else:
                 out[key] = _walk(ctx, value, path, res)
                 _register(ctx, out, key, out[key], path)
+            _register_key(ctx, out, key, path)
         return out
     if isinstance(node, list):
         items: list[object] = []
@@ -123,11 +154,41 @@ def _nested(value: object) -> bool:
     return isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
 
 
-def _register(ctx: _Walk, parent: Any, key: Any, value: object, where: str) -> None:
+def _register(
+    ctx: _Walk, parent: Any, key: Any, value: object, where: str, floor: DataClass | None = None
+) -> None:
     if isinstance(value, str) and value:
-        ctx.slots.append(_Slot(parent, key, value, where))
+        ctx.slots.append(_Slot(parent, key, value, where, floor))
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _BIG_NUMBER:
-        ctx.slots.append(_Slot(parent, key, str(value), where))
+        ctx.slots.append(_Slot(parent, key, str(value), where, floor))
+
+
+def _register_key(ctx: _Walk, parent: dict[str, object], key: str, where: str) -> None:
+    if isinstance(key, str) and key:
+        ctx.slots.append(_Slot(parent, key, key, where, is_key=True))
+
+
+def _structured(resource: str, text: str) -> object:
+    """A resource's output given as text: its JSON, or ``DataAccessError`` (fail closed)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise DataAccessError(
+            f"output for resource {resource!r} is text that is not JSON: resource output "
+            "must be structured; withheld (fail closed)"
+        ) from None
+
+
+def _rename_keys(d: dict[str, object], names: Mapping[str, str]) -> None:
+    """Rename keys of ``d`` in place, in order; two keys that mask alike both stay."""
+    items = list(d.items())
+    d.clear()
+    for key, value in items:
+        new = names.get(key, key)
+        name, n = new, 2
+        while name in d:
+            name, n = f"{new} ({n})", n + 1
+        d[name] = value
 
 
 class Viewer:
@@ -147,6 +208,7 @@ class Viewer:
         *,
         principal: bool,
         known: tuple[str, ...] = (),
+        retoken: Retokenizer = NO_TOKENS,
     ) -> View:
         tool = source.removeprefix("tool:") if source.startswith("tool:") else None
         named = rules.by_tool.get(tool) if tool is not None and not principal else None
@@ -154,17 +216,21 @@ class Viewer:
         drops: list[Drop] = []
         pii = rules.scan_pii and not principal
         holder: list[object] = [content]
-        if isinstance(content, str):
+        if named is not None:  # a resource's records: scoped and classified, even as text
+            data = _structured(named[0], content) if isinstance(content, str) else plain(content)
+            data = self._scope(ctx, named[0], named[1], data, drops)
+            holder[0] = _walk(ctx, data, "$", named[1])
+            _register(ctx, holder, 0, holder[0], "$")
+        elif isinstance(content, str):
             _register(ctx, holder, 0, content, "")
         else:
-            data = plain(content)
-            if named is not None:
-                data = self._scope(ctx, named[0], named[1], data, drops)
-            holder[0] = _walk(ctx, data, "$", named[1] if named else None)
+            holder[0] = _walk(ctx, plain(content), "$", None)
             _register(ctx, holder, 0, holder[0], "$")
-        self._scan(ctx, pii, known)
+        self._scan(ctx, pii, known, retoken)
         new = holder[0]
         changed = ctx.changed or bool(drops)
+        if changed and isinstance(content, str) and not isinstance(new, str):
+            new = json.dumps(new, ensure_ascii=False)  # text in, text out
         report = DataReport(
             "ingest",
             source,
@@ -236,10 +302,17 @@ class Viewer:
 
     # -- free text ------------------------------------------------------------------------
 
-    def _scan(self, ctx: _Walk, pii: bool, known: tuple[str, ...]) -> None:
+    def _scan(self, ctx: _Walk, pii: bool, known: tuple[str, ...], retoken: Retokenizer) -> None:
         if not ctx.slots:
             return
-        texts = [s.text for s in ctx.slots]
+        before = [s.text for s in ctx.slots]
+        if retoken:
+            for s in ctx.slots:
+                s.text = retoken(s.text)
+        unit: dict[str, int] = {}  # each distinct text is scanned once (keys of many records)
+        for s in ctx.slots:
+            unit.setdefault(s.text, len(unit))
+        texts = list(unit)
         joined = SEPARATOR.join(texts)
         starts: list[int] = []
         pos = 0
@@ -247,20 +320,38 @@ class Viewer:
             starts.append(pos)
             pos += len(t) + len(SEPARATOR)
         matches = self.scanner.scan(joined, known, pii=pii)
-        per_slot: dict[int, list[Match]] = {}
+        per_text: dict[int, list[Match]] = {}
         for m in matches:
             i = bisect.bisect_right(starts, m.start) - 1
             end = starts[i] + len(texts[i])
             if m.start >= end:
                 continue
             rel = dataclasses.replace(m, start=m.start - starts[i], end=min(m.end, end) - starts[i])
-            per_slot.setdefault(i, []).append(rel)
-        for i, found in per_slot.items():
-            slot = ctx.slots[i]
-            new = self._apply(ctx, slot, found)
-            if new != slot.text:
+            per_text.setdefault(i, []).append(rel)
+        renames: dict[int, tuple[dict[str, object], dict[str, str]]] = {}
+        for i, slot in enumerate(ctx.slots):
+            found = per_text.get(unit[slot.text], [])
+            if slot.floor is not None:  # the policy shows the field's class here in clear
+                rank = SENSITIVITY[slot.floor]
+                found = [m for m in found if SENSITIVITY[m.data_class] > rank]
+            new = self._apply(ctx, slot, found) if found else slot.text
+            if new == before[i]:
+                continue
+            ctx.changed = True
+            if slot.is_key:  # after every value is written: values are found by their key
+                renames.setdefault(id(slot.parent), (slot.parent, {}))[1][slot.key] = new
+            else:
                 slot.parent[slot.key] = new
-                ctx.changed = True
+        if renames:
+            for d, names in renames.values():
+                _rename_keys(d, names)
+            moved = sorted(
+                ((old, new) for _, names in renames.values() for old, new in names.items()),
+                key=lambda p: -len(p[0]),
+            )
+            ctx.findings = [
+                dataclasses.replace(f, where=_moved(f.where, moved)) for f in ctx.findings
+            ]
 
     @staticmethod
     def _apply(ctx: _Walk, slot: _Slot, found: list[Match]) -> str:
@@ -286,3 +377,10 @@ class Viewer:
             last = m.end
         parts.append(text[last:])
         return "".join(parts)
+
+
+def _moved(where: str, moved: list[tuple[str, str]]) -> str:
+    """A finding's path with its keys as the model sees them (never a masked key in clear)."""
+    for old, new in moved:
+        where = where.replace(old, new)
+    return where
