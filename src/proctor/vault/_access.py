@@ -127,13 +127,6 @@ class DataAccess:
             return await asyncio.to_thread(view, session, content, source)
         return view(session, content, source)
 
-    def redact(self, session: Session, text: str, *, known: tuple[str, ...] = ()) -> str:
-        """Secrets (and the ``known`` values) masked in a message such as a tool's error."""
-        found = self.scanner.scan(text, known, pii=False)
-        for m in reversed(found):
-            text = text[: m.start] + m.masked(text[m.start : m.end]) + text[m.end :]
-        return text
-
     # -- a tool's arguments, at execution time ----------------------------------------------
 
     def detokenize_sync(

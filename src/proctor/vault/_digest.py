@@ -5,7 +5,7 @@ A bare SHA-256 of a low-entropy value (an amount, a card number, a yes/no) is re
 hashing every candidate. An HMAC-SHA256 under a key the reader does not hold is not. The text
 digested is the canonical JSON of the value, the same encoding as
 ``proctor.audit._canonical.value_digest``, so that the audit log can switch from one to the
-other value for value (see ``KeyedDigest.mask_value``).
+other value for value (``proctor.audit.mask_value(value, digest)``).
 """
 
 from __future__ import annotations
@@ -66,8 +66,3 @@ class KeyedDigest:
 
     def __call__(self, value: object) -> str:
         return f"{PREFIX}:{self.key_id}:{self.hex(value)}"
-
-    def mask_value(self, value: object, type_name: str) -> dict[str, str]:
-        """What an audit record keeps of a value: its JSON type and a keyed digest (the
-        drop-in for ``{"type": ..., "sha256": ...}``)."""
-        return {"type": type_name, "hmac": self(value)}
