@@ -107,7 +107,9 @@ def test_no_answer_ever_belongs_to_another_scope(memory, written, program):
                 owner, _ = written[item.id]
                 assert item.scope == owner
                 assert visible(owner, scope), f"{op} in {scope} found {item.id} of {owner}"
-            assert {i.id for i in found} == {i for i, (o, _) in written.items() if visible(o, scope)}
+            assert {i.id for i in found} == {
+                i for i, (o, _) in written.items() if visible(o, scope)
+            }
             if found:  # an item holding the query's word ranks first when there is one
                 holds = {i for i, (o, w) in written.items() if visible(o, scope) and w == arg}
                 assert not holds or found[0].id in holds

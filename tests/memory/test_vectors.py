@@ -94,9 +94,7 @@ def test_expired_items_are_never_returned(sqlite_url, make_memory):
         assert [i.id for i in memory.search(A, "loyalty discount", mode=mode)] == [new.id]
 
 
-def test_items_without_a_vector_of_this_embedder_are_not_vector_candidates(
-    sqlite_url, make_memory
-):
+def test_items_without_a_vector_of_this_embedder_are_not_vector_candidates(sqlite_url, make_memory):
     plain = make_memory(sqlite_url)  # no embedder: items stored without a vector
     old = _put(plain, A, "invoice overdue reminder")
     other = make_memory(sqlite_url, embedder=HashingEmbedder(64))  # another model's vectors

@@ -18,7 +18,7 @@ from proctor.memory._model import ErasureReport, MemoryItem, Origin, Status
 from proctor.memory._onnx import OnnxMiniLMEmbedder
 from proctor.memory._rules import MemoryRules
 from proctor.memory._scope import Scope, require_scope
-from proctor.memory._settings import embedder_from_env, open_memory
+from proctor.memory._settings import deployment_digest, embedder_from_env, open_memory
 from proctor.memory._store import MemoryStore
 from proctor.memory._vectors import HashingEmbedder, SearchMode
 from proctor.types import Embedder
@@ -42,6 +42,7 @@ __all__ = [
     "SearchMode",
     "Status",
     "assemble",
+    "deployment_digest",
     "embedder_from_env",
     "open_memory",
     "remember",

@@ -11,7 +11,7 @@ from proctor.memory._onnx import OnnxMiniLMEmbedder
 from proctor.policy import PolicySet
 from proctor.store import StoreSettings, create_store_engine, migrate
 from proctor.types import Embedder
-from proctor.vault import KeyedDigest, SqlVaultStore, Vault, VaultSettings
+from proctor.vault import KeyedDigest, Keyring, SqlVaultStore, Vault, VaultSettings
 
 MINILM_PATH_ENV = "PROCTOR_MEMORY_MINILM_PATH"
 
@@ -33,8 +33,7 @@ def open_memory(
     store = store if store is not None else StoreSettings.from_env(environ)
     engine = create_store_engine(store)
     migrate(engine)
-    base = VaultSettings.from_env(environ)
-    ring = VaultSettings(store=store, keyring_file=base.keyring_file, keys=base.keys).keyring()
+    ring = _keyring(store, environ)
     digest = KeyedDigest.from_env(environ) or KeyedDigest.from_keyring(ring)
     audit = None
     if audited:
@@ -54,6 +53,19 @@ def open_memory(
     return Memory(
         engine, digest=digest, policies=policies, audit=audit, vault=vault, embedder=embedder
     )
+
+
+def _keyring(store: StoreSettings, environ: Mapping[str, str] | None) -> Keyring:
+    base = VaultSettings.from_env(environ)
+    return VaultSettings(store=store, keyring_file=base.keyring_file, keys=base.keys).keyring()
+
+
+def deployment_digest(
+    store: StoreSettings, environ: Mapping[str, str] | None = None
+) -> KeyedDigest:
+    """The key memory's fingerprints are digested under: ``PROCTOR_DIGEST_KEY``, else derived
+    from the vault's keyring (``open_memory``'s rule: the CLI and every gateway agree)."""
+    return KeyedDigest.from_env(environ) or KeyedDigest.from_keyring(_keyring(store, environ))
 
 
 def embedder_from_env(environ: Mapping[str, str] | None = None) -> Embedder | None:

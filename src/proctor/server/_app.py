@@ -37,6 +37,7 @@ from proctor.model import Decision, Outcome, OutcomeStatus, RuleHit, Session, To
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._limits import BodyLimit
+from proctor.server._memory_routes import install as install_memory
 from proctor.server._metrics import Measure, Metrics
 from proctor.server._runtime import Gateway
 from proctor.server._sessions import Opened
@@ -649,4 +650,5 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             ]
         )
 
+    install_memory(app, caller)  # /v1/memory and a session's context and remember
     return app
