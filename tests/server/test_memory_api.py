@@ -96,9 +96,11 @@ def test_put_get_search_delete(w):
     item = r.json()
     assert (item["tenant"], item["workspace"], item["agent"]) == ("acme", "retail", "refunds-bot")
     assert item["source"] == "agent:bot"  # the key, never what the request claims
-    assert item["trusted"] is False and item["status"] == "active"  # fenced, per the policy
+    assert item["trusted"] is False
+    assert item["status"] == "active"
     got = w.get(f"/v1/memory/items/{item['id']}", "bot", params=scope())
-    assert got.status_code == 200 and got.json() == item
+    assert got.status_code == 200
+    assert got.json() == item
     found = w.post("/v1/memory/search", "bot", {"scope": scope(), "query": "email"}).json()
     assert [i["id"] for i in found["items"]] == [item["id"]]
     assert delete(w, f"/v1/memory/items/{item['id']}", "bot", **scope()).json() == {
@@ -157,7 +159,8 @@ def test_another_tenants_item_id_is_not_found_in_ones_own_scope(w):
 @pytest.mark.parametrize("who", ["root", "mia", "audrey"])
 def test_people_do_not_use_agent_memory(w, who):
     r = put(w, who, "a person's note")
-    assert r.status_code == 403 and r.json()["error"] == "access_denied"
+    assert r.status_code == 403
+    assert r.json()["error"] == "access_denied"
 
 
 def test_a_value_of_another_tenant_is_refused(w):
@@ -183,13 +186,15 @@ def test_a_value_of_another_tenant_is_refused(w):
 def test_malformed_requests_name_the_field(w, body):
     r = w.post("/v1/memory/items", "bot", body)
     assert r.status_code == 422
-    assert r.json()["error"] == "invalid" and r.json()["message"]
+    assert r.json()["error"] == "invalid"
+    assert r.json()["message"]
 
 
 def test_get_without_a_complete_scope_is_refused(w):
     item = put(w, "bot", "a note").json()
     r = w.get(f"/v1/memory/items/{item['id']}", "bot", params={"tenant": "acme"})
-    assert r.status_code == 422 and "workspace" in r.json()["message"]
+    assert r.status_code == 422
+    assert "workspace" in r.json()["message"]
 
 
 # -- vector search ------------------------------------------------------------------------------
@@ -224,7 +229,8 @@ def test_without_an_embedder_vector_search_is_a_409_never_keyword(make):
 
 def _pending(w: World, text: str = "Refunds go to DE89370400440532013000") -> dict[str, Any]:
     r = put(w, "bot", text, kind="bank_account", scope=scope(subject="C-1"))
-    assert r.status_code == 201 and r.json()["status"] == "pending"
+    assert r.status_code == 201
+    assert r.json()["status"] == "pending"
     return dict(r.json())
 
 
@@ -235,13 +241,15 @@ def test_review_shows_the_source_and_approval_makes_the_item_visible(w):
     listed = w.get("/v1/memory/review", "mia", params={"tenant": "acme"}).json()["items"]
     assert [i["id"] for i in listed] == [item["id"]]
     shown = w.get(f"/v1/memory/review/{item['id']}", "mia", params={"tenant": "acme"}).json()
-    assert shown["item"]["text"] == item["text"] and shown["item"]["source"] == "agent:bot"
+    assert shown["item"]["text"] == item["text"]
+    assert shown["item"]["source"] == "agent:bot"
     assert [r["kind"] for r in shown["records"]] == ["memory.written"]
     assert shown["records"][0]["id"] == item["audit_id"]
     assert "DE89" not in str(shown["records"])  # the record holds digests, not the text
     r = w.post(f"/v1/memory/review/{item['id']}/approve", "mia", {"tenant": "acme", "note": "ok"})
     assert r.status_code == 200, r.text
-    assert r.json()["status"] == "active" and r.json()["reviewed_by"] == "mia"
+    assert r.json()["status"] == "active"
+    assert r.json()["reviewed_by"] == "mia"
     assert r.json()["trusted"] is True  # a person vouched for it
     assert w.get(f"/v1/memory/items/{item['id']}", "bot", params=s).status_code == 200
     again = w.post(f"/v1/memory/review/{item['id']}/approve", "mia", {"tenant": "acme"})
@@ -303,7 +311,8 @@ def test_erasure_forgets_the_subject_with_a_report(w):
     r = w.post("/v1/memory/erase", "dora", body)
     assert r.status_code == 200, r.text
     report = r.json()
-    assert report["count"] == 2 and set(report["items"]) == {a["id"], b.json()["id"]}
+    assert report["count"] == 2
+    assert set(report["items"]) == {a["id"], b.json()["id"]}
     assert report["by_workspace"] == {"loans": 1, "retail": 1}
     assert report["audit_id"]
     assert (
@@ -352,7 +361,8 @@ def test_remember_takes_the_trust_of_its_sources_and_context_returns_it(w):
     )
     assert r.status_code == 201, r.text
     trusted = r.json()
-    assert trusted["trusted"] is True and trusted["subject"] == "C-1"
+    assert trusted["trusted"] is True
+    assert trusted["subject"] == "C-1"
     assert trusted["contents"] == [said["content_id"]]
     mixed = w.post(
         f"/v1/sessions/{sid}/remember",
@@ -379,7 +389,8 @@ def test_remember_refuses_content_the_session_does_not_hold(w):
         f"/v1/sessions/{elsewhere}/ingest", "bot", {"content": "I prefer email", "source": "user"}
     ).json()["content_id"]
     r = w.post(f"/v1/sessions/{sid}/remember", "bot", {"text": "x", "derived_from": [cid]})
-    assert r.status_code == 422 and cid in r.json()["message"]
+    assert r.status_code == 422
+    assert cid in r.json()["message"]
 
 
 def test_another_keys_session_does_not_exist(w):
