@@ -2,8 +2,8 @@
 
 The property test interleaves random writes, reads, searches (keyword, vector and hybrid) and
 deletes of many tenants and checks every answer against a model of who wrote what. It runs on
-SQLite and on PostgreSQL, where the store connects as an ordinary role that owns the tables (a superuser would bypass
-row-level security)."""
+SQLite and on PostgreSQL, where the store connects as an ordinary role that owns the tables (a
+superuser would bypass row-level security)."""
 
 from __future__ import annotations
 

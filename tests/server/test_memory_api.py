@@ -153,7 +153,8 @@ def test_another_tenants_item_id_is_not_found_in_ones_own_scope(w):
     assert delete(w, f"/v1/memory/items/{theirs['id']}", "bot", **scope()).status_code == 404
     for mode in ("keyword", "vector", "hybrid"):
         r = w.post("/v1/memory/search", "bot", {"scope": scope(), "query": "roadmap", "mode": mode})
-        assert r.status_code == 200 and r.json()["items"] == [], mode
+        assert r.status_code == 200, mode
+        assert r.json()["items"] == [], mode
 
 
 @pytest.mark.parametrize("who", ["root", "mia", "audrey"])
