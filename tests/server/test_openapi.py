@@ -35,7 +35,7 @@ def fuzzed(tmp_path_factory):
         access = world.gateway.queue.access
         root_p = access.authenticate("root", world.keys["root"])
         roles = [Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.OPERATOR]
-        world.keys["super"] = access.add("super", roles, ["finance"], by=root_p)
+        world.keys["super"] = access.add("super", roles, ["finance", "memory@acme"], by=root_p)
         world.sid = world.open()
         yield world
 
@@ -46,6 +46,13 @@ def test_spec_is_published(fuzzed):
         "/v1/sessions",
         "/v1/sessions/{session_id}/decide",
         "/v1/approvals/{approval_id}/approve",
+        "/v1/memory/items",
+        "/v1/memory/items/{item_id}",
+        "/v1/memory/search",
+        "/v1/memory/review",
+        "/v1/memory/review/{item_id}/approve",
+        "/v1/memory/erase",
+        "/v1/sessions/{session_id}/context",
     } <= set(spec["paths"])
     assert set(spec["components"]["securitySchemes"]) == {"APIKeyHeader", "HTTPBearer"}
 
@@ -105,7 +112,9 @@ def test_api_conforms_to_its_spec(fuzzed, mode):
             database=None,
         )
         def run(case):
-            who = "bot" if case.path.startswith("/v1/sessions") else "super"
+            people = case.path.startswith(("/v1/memory/review", "/v1/memory/erase"))
+            agents = case.path.startswith(("/v1/sessions", "/v1/memory")) and not people
+            who = "bot" if agents else "super"
             params = case.path_parameters or {}
             if "session_id" in params and len(str(case.body)) % 2 == 0:
                 params["session_id"] = fuzzed.sid  # aim half the cases at a real session

@@ -134,6 +134,8 @@ class Memory:
             raise MemoryItemError(
                 f"memory text must be a non-empty string of at most {MAX_TEXT} characters"
             )
+        if "\x00" in text:  # PostgreSQL text cannot hold it; no store holds it either
+            raise MemoryItemError("memory text must not contain NUL characters")
         origin = origin if origin is not None else Origin("unknown", Trust.UNTRUSTED)
         rules = self.rules(scope.agent, policy)
         vault = vault if vault is not None else self.vault

@@ -590,7 +590,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     async def audit_export(
         who: Who,
         session: Annotated[str | None, Query(pattern=m.ID)] = None,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> StreamingResponse:
         """Every record (or one session's), one canonical JSON object per line."""
         who.require(Role.AUDITOR, Role.ADMIN, action="export the audit log")
