@@ -401,3 +401,10 @@ def test_another_keys_session_does_not_exist(w):
         r = w.post(f"/v1/sessions/{sid}/remember", who, {"text": "planted"})
         assert r.status_code == 404
     assert w.post(f"/v1/sessions/{sid}/context", "mia", {"query": ""}).status_code == 403
+
+
+@pytest.mark.parametrize("mode", ["vector", "hybrid"])
+def test_vector_search_without_a_query_is_malformed(w, mode):
+    r = w.post("/v1/memory/search", "bot", {"scope": scope(), "query": " ", "mode": mode})
+    assert r.status_code == 422
+    assert "needs a query" in r.json()["message"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from proctor.memory import ErasureReport, MemoryItem
 from proctor.memory._memory import MAX_TEXT
@@ -45,8 +45,16 @@ class SearchIn(_In):
     mode: Mode = Field(
         default="keyword",
         description="`keyword`, `vector` (nearest vectors; needs an embedder: 409 without "
-        "one) or `hybrid` (both rankings fused).",
+        "one) or `hybrid` (both rankings fused). `vector` and `hybrid` need a query.",
     )
+
+    @model_validator(mode="after")
+    def _query_for_vectors(self) -> SearchIn:
+        if self.mode != "keyword" and not self.query.strip():
+            raise ValueError(
+                f"query: {self.mode} search needs a query (an empty one has no vector)"
+            )
+        return self
 
 
 class ReviewIn(_In):
