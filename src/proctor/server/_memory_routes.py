@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from proctor.approvals import Role
@@ -48,6 +49,7 @@ ItemId = Annotated[str, Path(pattern=mm.ITEM_ID)]
 SessionId = Annotated[str, Path(pattern=ID)]
 Name = Annotated[str, Query(pattern=mm.SCOPE_NAME)]
 OptName = Annotated[str | None, Query(pattern=mm.SCOPE_NAME)]
+TAGS: list[str | Enum] = ["memory"]
 GROUP = "memory@"  # a person's group memory@TENANT: that tenant's memory
 _PROBLEMS: dict[type[Exception], tuple[int, str]] = {
     MemoryScopeError: (422, "invalid_scope"),
@@ -101,14 +103,14 @@ async def run(fn: Callable[[], Any]) -> Any:
     return await asyncio.to_thread(fn)
 
 
-def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
-    """The routes; ``caller`` is the gateway's authenticating dependency."""
-    router = APIRouter(tags=["memory"])
+def add_routes(app: FastAPI, caller: Callable[..., Awaitable[Caller]]) -> None:
+    """The routes, on ``app`` itself (no included router: ``app.routes`` stays one flat list
+    of routes with paths); ``caller`` is the gateway's authenticating dependency."""
     authenticated = Depends(caller)
 
     # -- the agent's operations ---------------------------------------------------------------
 
-    @router.post("/v1/memory/items", response_model=mm.ItemOut, status_code=201)
+    @app.post("/v1/memory/items", tags=TAGS, response_model=mm.ItemOut, status_code=201)
     async def put(body: mm.PutIn, gw: Gw, who: Caller = authenticated) -> mm.ItemOut:
         """Store an item in a scope of the agent key's grant. Its source is the key
         (`agent:NAME`), untrusted: it is quarantined or fenced as the policy says. Refused
@@ -118,7 +120,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
         item = await run(lambda: gw.memory.put(scope, body.text, kind=body.kind, origin=origin))
         return mm.ItemOut.of(item)
 
-    @router.get("/v1/memory/items/{item_id}", response_model=mm.ItemOut)
+    @app.get("/v1/memory/items/{item_id}", tags=TAGS, response_model=mm.ItemOut)
     async def get(
         item_id: ItemId, scope: QueryScope, gw: Gw, who: Caller = authenticated
     ) -> mm.ItemOut:
@@ -129,7 +131,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
             raise ApprovalNotFoundError(f"no memory item {item_id} in {s}")
         return mm.ItemOut.of(item)
 
-    @router.delete("/v1/memory/items/{item_id}", response_model=mm.Deleted)
+    @app.delete("/v1/memory/items/{item_id}", tags=TAGS, response_model=mm.Deleted)
     async def delete(
         item_id: ItemId, scope: QueryScope, gw: Gw, who: Caller = authenticated
     ) -> mm.Deleted:
@@ -140,7 +142,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
             raise ApprovalNotFoundError(f"no memory item {item_id} in {s}")
         return mm.Deleted(id=item_id)
 
-    @router.post("/v1/memory/search", response_model=mm.ItemList)
+    @app.post("/v1/memory/search", tags=TAGS, response_model=mm.ItemList)
     async def search(body: mm.SearchIn, gw: Gw, who: Caller = authenticated) -> mm.ItemList:
         """Items of the scope, best first: keyword, vector or hybrid search."""
         s = agent_scope(who, scope_of(body.scope))
@@ -149,7 +151,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
 
     # -- reviewers ----------------------------------------------------------------------------
 
-    @router.get("/v1/memory/review", response_model=mm.ItemList)
+    @app.get("/v1/memory/review", tags=TAGS, response_model=mm.ItemList)
     async def pending(
         tenant: Name,
         gw: Gw,
@@ -165,7 +167,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
         )
         return mm.ItemList(items=[mm.ItemOut.of(i) for i in items])
 
-    @router.get("/v1/memory/review/{item_id}", response_model=mm.ReviewOut)
+    @app.get("/v1/memory/review/{item_id}", tags=TAGS, response_model=mm.ReviewOut)
     async def show(
         item_id: ItemId, tenant: Name, gw: Gw, who: Caller = authenticated
     ) -> mm.ReviewOut:
@@ -194,14 +196,14 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
         except MemoryItemError as exc:  # expired, or reviewed by someone else meanwhile
             raise ApprovalStateError(str(exc)) from None
 
-    @router.post("/v1/memory/review/{item_id}/approve", response_model=mm.ItemOut)
+    @app.post("/v1/memory/review/{item_id}/approve", tags=TAGS, response_model=mm.ItemOut)
     async def approve(
         item_id: ItemId, body: mm.ReviewIn, gw: Gw, who: Caller = authenticated
     ) -> mm.ItemOut:
         """Approve: the item becomes active (trusted unless its text reads as instructions)."""
         return mm.ItemOut.of(await _review(gw, who, item_id, body, True))
 
-    @router.post("/v1/memory/review/{item_id}/reject", response_model=mm.Rejected)
+    @app.post("/v1/memory/review/{item_id}/reject", tags=TAGS, response_model=mm.Rejected)
     async def reject(
         item_id: ItemId, body: mm.ReviewIn, gw: Gw, who: Caller = authenticated
     ) -> mm.Rejected:
@@ -209,7 +211,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
         await _review(gw, who, item_id, body, False)
         return mm.Rejected(id=item_id)
 
-    @router.post("/v1/memory/erase", response_model=mm.ErasureOut)
+    @app.post("/v1/memory/erase", tags=TAGS, response_model=mm.ErasureOut)
     async def erase(body: mm.EraseIn, gw: Gw, who: Caller = authenticated) -> mm.ErasureOut:
         """Forget everything about a subject in a tenant (admins of `memory@TENANT`): every
         workspace, agent and status; audited; the report says what was deleted."""
@@ -234,7 +236,7 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
             raise ApprovalStateError(f"session {session_id} is closed")
         return opened
 
-    @router.post("/v1/sessions/{session_id}/context", response_model=mm.ContextOut)
+    @app.post("/v1/sessions/{session_id}/context", tags=TAGS, response_model=mm.ContextOut)
     async def context(
         session_id: SessionId, body: mm.ContextIn, gw: Gw, who: Caller = authenticated
     ) -> mm.ContextOut:
@@ -260,7 +262,9 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
             withheld=list(ctx.withheld),
         )
 
-    @router.post("/v1/sessions/{session_id}/remember", response_model=mm.ItemOut, status_code=201)
+    @app.post(
+        "/v1/sessions/{session_id}/remember", tags=TAGS, response_model=mm.ItemOut, status_code=201
+    )
     async def remember(
         session_id: SessionId, body: mm.RememberIn, gw: Gw, who: Caller = authenticated
     ) -> mm.ItemOut:
@@ -280,8 +284,6 @@ def memory_router(caller: Callable[..., Awaitable[Caller]]) -> APIRouter:
             opened.session, body.text, kind=body.kind, derived_from=derived
         )
         return mm.ItemOut.of(item)
-
-    return router
 
 
 def _sources(
@@ -317,4 +319,4 @@ def install(app: FastAPI, caller: Callable[..., Awaitable[Caller]]) -> None:
 
     for exc, (status, kind) in _PROBLEMS.items():
         app.add_exception_handler(exc, handler(status, kind))
-    app.include_router(memory_router(caller))
+    add_routes(app, caller)
