@@ -23,7 +23,8 @@ from ._world import running, settings_for, write_policies
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
-    """One gateway on SQLite for the whole run, with a real session to aim at."""
+    """One gateway on SQLite for the whole run, with a real session to aim at (and a digest
+    key, so that its memory generates no development keyring in the working directory)."""
     root = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{root / 'proctor.db'}"
     import httpx
@@ -31,13 +32,17 @@ def fuzzed(tmp_path_factory):
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"ok": True})
 
-    with running(settings_for(url, write_policies(root)), httpx.MockTransport(handle)) as world:
-        access = world.gateway.queue.access
-        root_p = access.authenticate("root", world.keys["root"])
-        roles = [Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.OPERATOR]
-        world.keys["super"] = access.add("super", roles, ["finance", "memory@acme"], by=root_p)
-        world.sid = world.open()
-        yield world
+    settings = settings_for(url, write_policies(root))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PROCTOR_DIGEST_KEY", "d1" * 32)
+        with running(settings, httpx.MockTransport(handle)) as world:
+            access = world.gateway.queue.access
+            root_p = access.authenticate("root", world.keys["root"])
+            roles = [Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.OPERATOR]
+            groups = ["finance", "memory@acme"]
+            world.keys["super"] = access.add("super", roles, groups, by=root_p)
+            world.sid = world.open()
+            yield world
 
 
 def test_spec_is_published(fuzzed):
