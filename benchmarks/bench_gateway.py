@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         base = {
             **os.environ,
             "PROCTOR_AUDIT_SIGNING_KEY": SEED,
+            "PROCTOR_DIGEST_KEY": SEED,  # memory's fingerprints: one key for every process
             "PROCTOR_GATEWAY_KEY_RATE": "1000000",
             "PROCTOR_GATEWAY_KEY_BURST": "1000000",
         }

@@ -13,7 +13,12 @@ sets it): 1,000 items per tenant over 2 workspaces, 50 subjects and items about 
   insert transaction; no audit log), with a trusted origin;
 - "search" is ``Memory.search`` in a random scope (tenant, workspace, agent, subject) for one or
   two random vocabulary words: the scoped query, then ranking;
-- "get" is ``Memory.get`` of a known item in its scope.
+- "get" is ``Memory.get`` of a known item in its scope;
+- "vector" and "hybrid" are ``Memory.search(..., mode=...)`` in random scopes of the first
+  ``--vector-tenants`` tenants (100 by default), whose items are seeded with 384-dimension
+  vectors (MiniLM's size) of ``HashingEmbedder``: the scoped query, reading the vectors, brute
+  force cosine ranking. Embedding the query with ``HashingEmbedder`` takes microseconds; a real
+  MiniLM adds its own inference time (milliseconds on a CPU), not measured here.
 
 PostgreSQL runs as an ordinary role that owns the tables, so that row-level security applies
 to every query measured (a superuser would bypass it); a scratch schema and role are dropped
@@ -36,7 +41,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from proctor.flow import normalize
-from proctor.memory import Memory, MemoryStore, Origin, Scope
+from proctor.memory import HashingEmbedder, Memory, MemoryStore, Origin, Scope, SearchMode
+from proctor.memory._vectors import embed_one
 from proctor.store import create_store_engine, memory_items, migrate
 from proctor.store.testing import fresh_schema, postgres_unreachable
 from proctor.vault import KeyedDigest
@@ -44,6 +50,7 @@ from proctor.vault import KeyedDigest
 WORKSPACES = ("retail", "loans")
 SUBJECTS = 50
 DAY = 86400.0
+EMBEDDER = HashingEmbedder(384)
 
 
 def vocabulary(n: int, rng: random.Random) -> list[str]:
@@ -55,7 +62,12 @@ def vocabulary(n: int, rng: random.Random) -> list[str]:
 
 
 def seed(
-    store: MemoryStore, items: int, tenants: int, words: list[str], rng: random.Random
+    store: MemoryStore,
+    items: int,
+    tenants: int,
+    words: list[str],
+    rng: random.Random,
+    vector_tenants: int = 0,
 ) -> None:
     per = items // tenants
     now = time.time()
@@ -87,6 +99,8 @@ def seed(
                     "expires_at": now + 90 * DAY,
                     "reviewed_by": None,
                     "reviewed_at": None,
+                    "embedding_model": EMBEDDER.name if t < vector_tenants else None,
+                    "embedding": embed_one(EMBEDDER, body, "seed") if t < vector_tenants else None,
                 }
             )
         with store.transaction(tenant, write=True) as conn:
@@ -116,7 +130,9 @@ def report(label: str, ms: list[float]) -> None:
     print(f"  {label:<28} n={len(ms):<6} p50 {p50:8.3f} ms   p99 {p99:8.3f} ms")
 
 
-def run(url: str, name: str, items: int, tenants: int, queries: int, puts: int) -> None:
+def run(
+    url: str, name: str, items: int, tenants: int, queries: int, puts: int, vector_tenants: int
+) -> None:
     rng = random.Random(7)
     words = vocabulary(2000, rng)
     engine = create_store_engine(url)
@@ -127,14 +143,15 @@ def run(url: str, name: str, items: int, tenants: int, queries: int, puts: int) 
         f"(row-level security applies: {store.rls_enforced()})"
     )
     t0 = time.perf_counter()
-    seed(store, items, tenants, words, rng)
+    vector_tenants = min(vector_tenants, tenants)
+    seed(store, items, tenants, words, rng, vector_tenants)
     print(f"  seeded in {time.perf_counter() - t0:.1f} s")
-    memory = Memory(store, digest=KeyedDigest(b"b" * 32, "bench"))
+    memory = Memory(store, digest=KeyedDigest(b"b" * 32, "bench"), embedder=EMBEDDER)
 
-    def scope() -> Scope:
+    def scope(among: int = tenants) -> Scope:
         subject = None if rng.random() < 0.2 else f"C-{rng.randrange(SUBJECTS)}"
         return Scope(
-            f"tenant-{rng.randrange(tenants):04d}", rng.choice(WORKSPACES), "support-bot", subject
+            f"tenant-{rng.randrange(among):04d}", rng.choice(WORKSPACES), "support-bot", subject
         )
 
     def search() -> object:
@@ -144,6 +161,16 @@ def run(url: str, name: str, items: int, tenants: int, queries: int, puts: int) 
     timed(search, 50)  # warm up
     report("search (scoped keyword)", timed(search, queries))
     print(f"  (a one-word search returns {statistics.mean(hits):.1f} items on average)")
+    if vector_tenants:
+        modes: tuple[SearchMode, ...] = ("vector", "hybrid")
+        for mode in modes:
+
+            def near(mode: SearchMode = mode) -> object:
+                query = " ".join(rng.sample(words, rng.randint(1, 2)))
+                return memory.search(scope(vector_tenants), query, mode=mode)
+
+            timed(near, 20)
+            report(f"search (scoped {mode})", timed(near, queries))
     known = [(memory.put(scope(), "seed for get", origin=Origin.principal())) for _ in range(50)]
     report(
         "get (in scope)",
@@ -183,18 +210,20 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=2_000)
     ap.add_argument("--puts", type=int, default=300)
     ap.add_argument("--only", choices=("sqlite", "postgres"), default=None)
+    ap.add_argument("--vector-tenants", type=int, default=100)
     args = ap.parse_args()
+    sizes = (args.items, args.tenants, args.queries, args.puts, args.vector_tenants)
     if args.only != "postgres":
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'memory.db'}"
-            run(url, "sqlite", args.items, args.tenants, args.queries, args.puts)
+            run(url, "sqlite", *sizes)
     if args.only != "sqlite":
         reason = postgres_unreachable()
         if reason is not None:
             print(f"postgres: skipped ({reason})")
             return
         with fresh_schema(prefix="proctor_bench") as pg, app_role(pg) as url:
-            run(url, "postgres", args.items, args.tenants, args.queries, args.puts)
+            run(url, "postgres", *sizes)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@
     ├── MemoryScopeError       a memory call without a complete scope (tenant, workspace, agent)
     ├── MemoryLeakError        content carried values or tokens of another tenant or subject
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
+    ├── MemoryVectorError      vector search without an embedder, or the embedder failed
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
     └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
         └── GatewayConfigError     a gateway or proxy setting is invalid
@@ -179,6 +180,12 @@ class MemoryLeakError(ProctorError):
 class MemoryItemError(ProctorError):
     """A memory item is malformed (kind, text), unknown in this tenant, or not awaiting the
     review asked for; or its reviewer is not named."""
+
+
+class MemoryVectorError(ProctorError):
+    """Vector (or hybrid) memory search was asked of a memory with no embedder configured, or
+    the embedder failed or returned vectors of the wrong shape. Never a silent fall back to
+    keyword search."""
 
 
 class MonitorError(ProctorError):

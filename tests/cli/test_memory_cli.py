@@ -159,3 +159,11 @@ def test_status_names_the_isolation_in_force(cli):
     else:  # the test server's user is a superuser: row-level security does not apply to it
         assert res.exit_code == 1
         assert "BYPASSRLS" in res.output
+
+
+def test_vector_search_needs_a_configured_embedder(cli, monkeypatch, tmp_path):
+    cli("put", "Prefers email contact", *SCOPE)
+    out = cli("search", "email", *SCOPE, "--mode", "vector", code=1)
+    assert "needs an embedder" in out
+    monkeypatch.setenv("PROCTOR_MEMORY_MINILM_PATH", str(tmp_path))  # no model there
+    assert "no model.onnx" in cli("search", "email", *SCOPE, "--mode", "vector", code=2)

@@ -1,9 +1,9 @@
 """Isolation, enforced twice: the tenant in every query, and row-level security on PostgreSQL.
 
-The property test interleaves random writes, reads, searches and deletes of many tenants and
-checks every answer against a model of who wrote what. It runs on SQLite and on PostgreSQL,
-where the store connects as an ordinary role that owns the tables (a superuser would bypass
-row-level security)."""
+The property test interleaves random writes, reads, searches (keyword, vector and hybrid) and
+deletes of many tenants and checks every answer against a model of who wrote what. It runs on
+SQLite and on PostgreSQL, where the store connects as an ordinary role that owns the tables (a
+superuser would bypass row-level security)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from proctor.memory import MemoryStore, Origin, Scope
+from proctor.memory import HashingEmbedder, MemoryStore, Origin, Scope
 from proctor.memory import _store as store_module
 
 TENANTS = [f"t{i}" for i in range(6)]
@@ -33,6 +33,8 @@ ops = st.lists(
         st.tuples(st.just("put"), scopes, st.sampled_from(WORDS)),
         st.tuples(st.just("get"), scopes, st.integers(0, 10_000)),
         st.tuples(st.just("search"), scopes, st.sampled_from([*WORDS, ""])),
+        st.tuples(st.just("vector"), scopes, st.sampled_from(WORDS)),
+        st.tuples(st.just("hybrid"), scopes, st.sampled_from(WORDS)),
         st.tuples(st.just("delete"), scopes, st.integers(0, 10_000)),
     ),
     min_size=1,
@@ -43,7 +45,7 @@ _serial = itertools.count()
 
 @pytest.fixture
 def memory(memory_url, make_memory):
-    return make_memory(memory_url)
+    return make_memory(memory_url, embedder=HashingEmbedder())
 
 
 @pytest.fixture
@@ -97,6 +99,20 @@ def test_no_answer_ever_belongs_to_another_scope(memory, written, program):
                 i for i, (o, w) in written.items() if visible(o, scope) and (not arg or w == arg)
             }
             assert {i.id for i in found} == expected  # and nothing visible is missed
+        elif op in ("vector", "hybrid"):
+            # nearest first, every visible item is a candidate: the answer is exactly the
+            # scope's items (at most 200 here), whatever their similarity
+            found = memory.search(scope, str(arg), limit=200, mode=op)
+            for item in found:
+                owner, _ = written[item.id]
+                assert item.scope == owner
+                assert visible(owner, scope), f"{op} in {scope} found {item.id} of {owner}"
+            assert {i.id for i in found} == {
+                i for i, (o, _) in written.items() if visible(o, scope)
+            }
+            if found:  # an item holding the query's word ranks first when there is one
+                holds = {i for i, (o, w) in written.items() if visible(o, scope) and w == arg}
+                assert not holds or found[0].id in holds
         else:
             ids = sorted(written)
             if not ids:
@@ -124,7 +140,7 @@ def _two_tenants(memory):
 def test_a_query_that_forgets_its_tenant_is_caught_by_row_level_security(
     pg_app_url, make_memory, monkeypatch
 ):
-    memory = make_memory(pg_app_url)
+    memory = make_memory(pg_app_url, embedder=HashingEmbedder())
     a, _ = _two_tenants(memory)
     # a bug in the query layer: the scope clause no longer names the tenant
     monkeypatch.setattr(
@@ -133,17 +149,22 @@ def test_a_query_that_forgets_its_tenant_is_caught_by_row_level_security(
     found = memory.search(a, "shared", limit=50)
     assert len(found) == 3
     assert {i.scope.tenant for i in found} == {"acme"}
+    for mode in ("vector", "hybrid"):  # the vector query is scoped by the same clause
+        near = memory.search(a, "shared word", limit=50, mode=mode)
+        assert [i.scope.tenant for i in near] == ["acme"] * 3
 
 
 def test_without_row_level_security_the_same_bug_would_leak(sqlite_url, make_memory, monkeypatch):
     """The control for the test above: SQLite has only the query layer, so the same bug shows
     the other tenant's rows. (This is why the PostgreSQL result means something.)"""
-    memory = make_memory(sqlite_url)
+    memory = make_memory(sqlite_url, embedder=HashingEmbedder())
     a, _ = _two_tenants(memory)
     monkeypatch.setattr(
         store_module, "scope_clause", lambda scope: store_module.T.workspace == scope.workspace
     )
     assert {i.scope.tenant for i in memory.search(a, "shared", limit=50)} == {"acme", "globex"}
+    near = memory.search(a, "shared", limit=50, mode="vector")
+    assert {i.scope.tenant for i in near} == {"acme", "globex"}
 
 
 def test_a_transaction_without_the_tenant_setting_sees_nothing(pg_app_url, make_memory):

@@ -65,3 +65,35 @@ def test_the_shell_examples_name_real_commands():
         assert res.exit_code == 0, (command, res.output)
         for option in re.findall(r"(--[a-z-]+)", line):
             assert option in res.output, (command, option)
+
+
+def test_the_vector_search_example_runs_and_prints_what_the_page_shows(tmp_path):
+    text = (ROOT / "docs" / "memory.md").read_text()
+    section = text.split("## Vector search", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```python\n(.*?)```", section, re.DOTALL)[0]
+    shown = re.search(r"It prints:\n\n```text\n(.*?)```", section, re.DOTALL)
+    assert shown
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == shown.group(1)
+
+
+def test_the_http_table_names_real_routes():
+    from proctor.server import GatewaySettings, create_app
+
+    text = (ROOT / "docs" / "memory.md").read_text()
+    section = text.split("## Over HTTP", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(?:GET|POST|DELETE) (/v1/[^`?, ]+)", section, re.MULTILINE))
+    app = create_app(GatewaySettings(policy=ROOT / "examples" / "gateway"))
+    routes = {re.sub(r"\{\w+_id\}", "{id}", p) for p in app.openapi()["paths"]}
+    assert listed
+    assert listed <= routes, listed - routes

@@ -33,6 +33,13 @@ class Endpoints:
         return httpx.Response(404)
 
 
+@pytest.fixture(autouse=True)
+def digest_key(monkeypatch) -> None:
+    """The deployment's digest key (memory's fingerprints): set, so that no development
+    keyring is generated in the working directory for a PostgreSQL store."""
+    monkeypatch.setenv("PROCTOR_DIGEST_KEY", "d1" * 32)
+
+
 @pytest.fixture
 def endpoints() -> Endpoints:
     return Endpoints()

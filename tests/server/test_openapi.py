@@ -23,7 +23,8 @@ from ._world import running, settings_for, write_policies
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
-    """One gateway on SQLite for the whole run, with a real session to aim at."""
+    """One gateway on SQLite for the whole run, with a real session to aim at (and a digest
+    key, so that its memory generates no development keyring in the working directory)."""
     root = tmp_path_factory.mktemp("fuzz")
     url = f"sqlite:///{root / 'proctor.db'}"
     import httpx
@@ -31,13 +32,17 @@ def fuzzed(tmp_path_factory):
     def handle(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"ok": True})
 
-    with running(settings_for(url, write_policies(root)), httpx.MockTransport(handle)) as world:
-        access = world.gateway.queue.access
-        root_p = access.authenticate("root", world.keys["root"])
-        roles = [Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.OPERATOR]
-        world.keys["super"] = access.add("super", roles, ["finance"], by=root_p)
-        world.sid = world.open()
-        yield world
+    settings = settings_for(url, write_policies(root))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PROCTOR_DIGEST_KEY", "d1" * 32)
+        with running(settings, httpx.MockTransport(handle)) as world:
+            access = world.gateway.queue.access
+            root_p = access.authenticate("root", world.keys["root"])
+            roles = [Role.ADMIN, Role.APPROVER, Role.AUDITOR, Role.OPERATOR]
+            groups = ["finance", "memory@acme"]
+            world.keys["super"] = access.add("super", roles, groups, by=root_p)
+            world.sid = world.open()
+            yield world
 
 
 def test_spec_is_published(fuzzed):
@@ -46,6 +51,13 @@ def test_spec_is_published(fuzzed):
         "/v1/sessions",
         "/v1/sessions/{session_id}/decide",
         "/v1/approvals/{approval_id}/approve",
+        "/v1/memory/items",
+        "/v1/memory/items/{item_id}",
+        "/v1/memory/search",
+        "/v1/memory/review",
+        "/v1/memory/review/{item_id}/approve",
+        "/v1/memory/erase",
+        "/v1/sessions/{session_id}/context",
     } <= set(spec["paths"])
     assert set(spec["components"]["securitySchemes"]) == {"APIKeyHeader", "HTTPBearer"}
 
@@ -105,7 +117,9 @@ def test_api_conforms_to_its_spec(fuzzed, mode):
             database=None,
         )
         def run(case):
-            who = "bot" if case.path.startswith("/v1/sessions") else "super"
+            people = case.path.startswith(("/v1/memory/review", "/v1/memory/erase"))
+            agents = case.path.startswith(("/v1/sessions", "/v1/memory")) and not people
+            who = "bot" if agents else "super"
             params = case.path_parameters or {}
             if "session_id" in params and len(str(case.body)) % 2 == 0:
                 params["session_id"] = fuzzed.sid  # aim half the cases at a real session

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from proctor.errors import ProctorError
 from proctor.flow import Trust
 from proctor.flow._labels import PRINCIPAL_SOURCES
 from proctor.memory import Memory, MemoryItem, Origin, Scope, open_memory
+from proctor.memory._vectors import check_mode
 from proctor.policy import load_policies
 from proctor.store import StoreError, StoreSettings
 
@@ -57,6 +59,12 @@ By = Annotated[
     str, typer.Option("--by", help="Who does this (recorded in the audit log).", show_default=False)
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+class SearchModeOption(StrEnum):
+    KEYWORD = "keyword"
+    VECTOR = "vector"
+    HYBRID = "hybrid"
 
 
 @contextmanager
@@ -171,13 +179,20 @@ def search(
     agent: Agent,
     subject: Subject = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=200)] = 10,
+    mode: Annotated[
+        SearchModeOption,
+        typer.Option(
+            "--mode",
+            help="keyword, or vector / hybrid (need an embedder: PROCTOR_MEMORY_MINILM_PATH).",
+        ),
+    ] = SearchModeOption.KEYWORD,
     as_json: AsJson = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Keyword search in a scope (never items awaiting review, never expired ones)."""
+    """Search in a scope (never items awaiting review, never expired ones)."""
     scope = _scope(tenant, workspace, agent, subject)
     with _memory(database_url) as memory:
-        _print(memory.search(scope, query, limit=limit), as_json)
+        _print(memory.search(scope, query, limit=limit, mode=check_mode(mode.value)), as_json)
 
 
 @app.command()

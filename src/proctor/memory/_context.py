@@ -81,7 +81,8 @@ async def assemble(
     rules = memory.rules(session.agent, policy)
     scope = rules.scope_of(session)
     wanted = limit if limit is not None else policy.context_limit
-    items = await asyncio.to_thread(memory.search, scope, query, limit=wanted)
+    mode = policy.context_search
+    items = await asyncio.to_thread(lambda: memory.search(scope, query, limit=wanted, mode=mode))
     out: list[ContextItem] = []
     dropped: list[str] = []
     withheld: list[str] = []

@@ -21,17 +21,19 @@ from sqlalchemy import Engine
 
 from proctor.audit import AuditLog
 from proctor.detect import DetectorRegistry, default_registry
-from proctor.errors import MemoryItemError, MemoryLeakError
+from proctor.errors import MemoryItemError, MemoryLeakError, MemoryVectorError
 from proctor.flow import Trust, instruction_like, normalize
 from proctor.memory import _audit as events
 from proctor.memory._leak import Fingerprints, LeakFilter, LeakGuard
 from proctor.memory._model import ErasureReport, MemoryItem, Origin, Status
 from proctor.memory._rules import MemoryRules, check_kind
 from proctor.memory._scope import Scope, check_name, require_scope
-from proctor.memory._store import MemoryStore
+from proctor.memory._store import CANDIDATES, MemoryStore
+from proctor.memory._vectors import SearchMode, check_mode, embed_one, fuse
 from proctor.model import Environment, Session, new_id
 from proctor.policy import PolicySet
 from proctor.policy._memory_schema import MemoryPolicy
+from proctor.types import Embedder
 from proctor.vault import KeyedDigest, Vault
 
 log = logging.getLogger("proctor.memory")
@@ -54,7 +56,9 @@ class Memory:
     agent's ``memory:`` section (None: the defaults for every agent). ``audit``: where writes,
     reviews, erasures and leaks are recorded. ``registry``: the detectors that find
     instruction-like text (default: the packaged registry). ``vault``: tells whose tokens are
-    whose (the gate passes its own).
+    whose (the gate passes its own). ``embedder``: makes the vectors of vector search (each
+    ``put`` stores its text's vector); None: keyword search only, and a vector search raises
+    ``MemoryVectorError``.
     """
 
     def __init__(
@@ -67,6 +71,7 @@ class Memory:
         registry: DetectorRegistry | None = None,
         vault: Vault | None = None,
         clock: Callable[[], float] = time.time,
+        embedder: Embedder | None = None,
     ) -> None:
         self.store = store if isinstance(store, MemoryStore) else MemoryStore(store)
         self.digest = digest
@@ -75,6 +80,7 @@ class Memory:
         self.registry = registry if registry is not None else default_registry()
         self.vault = vault
         self.clock = clock
+        self.embedder = embedder
         self.prints = Fingerprints(digest)
         self.leaks = LeakFilter(self.prints, self.store)
 
@@ -128,6 +134,8 @@ class Memory:
             raise MemoryItemError(
                 f"memory text must be a non-empty string of at most {MAX_TEXT} characters"
             )
+        if "\x00" in text:  # PostgreSQL text cannot hold it; no store holds it either
+            raise MemoryItemError("memory text must not contain NUL characters")
         origin = origin if origin is not None else Origin("unknown", Trust.UNTRUSTED)
         rules = self.rules(scope.agent, policy)
         vault = vault if vault is not None else self.vault
@@ -138,6 +146,9 @@ class Memory:
             )
             raise MemoryLeakError(f"memory.put:{origin.source}", reasons)
         findings = self.instructions(text)
+        vector = None  # computed before the write is recorded: a failed embedder stores nothing
+        if self.embedder is not None:
+            vector = (self.embedder.name, embed_one(self.embedder, text, "put"))
         trusted = origin.trust is Trust.TRUSTED and not findings
         review = rules.always_review(kind) or (not trusted and rules.untrusted(kind) == "review")
         now = self.clock()
@@ -161,7 +172,7 @@ class Memory:
             rec = self.audit.append(events.written(item, self.digest, origin.records))
             item = _with_audit(item, rec.id)
         prints = self.prints.rows(text, scope.tenant, scope.subject)
-        self.store.insert(item, normalize(text), prints)
+        self.store.insert(item, normalize(text), prints, vector)
         return item
 
     def get(self, scope: Scope, item_id: str) -> MemoryItem | None:
@@ -169,14 +180,39 @@ class Memory:
         scope = require_scope(scope)
         return self.store.get(scope, item_id, self.clock())
 
-    def search(self, scope: Scope, query: str = "", *, limit: int = 10) -> list[MemoryItem]:
-        """Items of ``scope`` containing the query's words (keyword search), best first; an
-        empty query: the newest items. Never an item awaiting review or expired."""
+    def search(
+        self, scope: Scope, query: str = "", *, limit: int = 10, mode: SearchMode = "keyword"
+    ) -> list[MemoryItem]:
+        """Items of ``scope`` for ``query``, best first. Never an item awaiting review or
+        expired. ``mode``: ``keyword`` (items containing the query's words; an empty query:
+        the newest items), ``vector`` (items nearest the query's vector, among those embedded
+        by this memory's embedder) or ``hybrid`` (both rankings fused). ``vector`` and
+        ``hybrid`` raise ``MemoryVectorError`` without an embedder or a query."""
         scope = require_scope(scope)
+        mode = check_mode(mode)
+        if mode != "keyword":
+            return self._nearest(scope, query, min(max(limit, 0), 200), mode)
         terms = terms_of(query)
         if limit < 1 or (query.strip() and not terms):
             return []
         return self.store.search(scope, terms, self.clock(), min(limit, 200))
+
+    def _nearest(self, scope: Scope, query: str, limit: int, mode: SearchMode) -> list[MemoryItem]:
+        if not isinstance(query, str) or not query.strip():
+            raise MemoryVectorError(f"{mode} search needs a query (an empty one has no vector)")
+        embedder = self.embedder
+        vector = embed_one(embedder, query, f"{mode} search")
+        if embedder is None or limit < 1:  # (embed_one raised without one)
+            return []
+        now = self.clock()
+        wanted = limit if mode == "vector" else max(limit, CANDIDATES)
+        near = self.store.nearest(scope, embedder.name, vector, embedder.dimensions, now, wanted)
+        if mode == "vector":
+            return near
+        terms = terms_of(query)
+        words = self.store.search(scope, terms, now, CANDIDATES) if terms else []
+        by_id = {i.id: i for i in (*near, *words)}
+        return [by_id[i] for i in fuse([i.id for i in words], [i.id for i in near])[:limit]]
 
     def delete(self, scope: Scope, item_id: str, *, by: str = "agent") -> bool:
         """Delete an item ``scope`` may see (whatever its status). True if one was deleted."""

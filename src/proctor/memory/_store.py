@@ -22,12 +22,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from proctor.flow import Confidentiality
 from proctor.memory._model import MemoryItem, Status
 from proctor.memory._scope import Scope
+from proctor.memory._vectors import cosine_rank
 from proctor.store import StoreError, memory_items, memory_values
 from proctor.store._engine import WRITE
 
 T = memory_items.c
 V = memory_values.c
 CANDIDATES = 200  # rows a keyword search ranks at most
+VECTOR_CANDIDATES = 5000  # rows of one scope a vector search ranks at most (the newest)
 _SET = text(
     "SELECT set_config('proctor.tenant', :tenant, true), set_config('proctor.sweep', :sweep, true)"
 )
@@ -68,7 +70,10 @@ def item_from(row: Row[Any] | Any) -> MemoryItem:
     )
 
 
-def item_row(item: MemoryItem, search_text: str) -> dict[str, object]:
+def item_row(
+    item: MemoryItem, search_text: str, vector: tuple[str, bytes] | None = None
+) -> dict[str, object]:
+    """The row of ``item``; ``vector``: (embedder name, float32 bytes) if it has one."""
     return {
         "id": item.id,
         "tenant": item.scope.tenant,
@@ -93,6 +98,8 @@ def item_row(item: MemoryItem, search_text: str) -> dict[str, object]:
         "expires_at": item.expires_at,
         "reviewed_by": item.reviewed_by,
         "reviewed_at": item.reviewed_at,
+        "embedding_model": None if vector is None else vector[0],
+        "embedding": None if vector is None else vector[1],
     }
 
 
@@ -124,10 +131,14 @@ class MemoryStore:
     # -- writing ------------------------------------------------------------------------
 
     def insert(
-        self, item: MemoryItem, search_text: str, prints: Sequence[dict[str, str | None]]
+        self,
+        item: MemoryItem,
+        search_text: str,
+        prints: Sequence[dict[str, str | None]],
+        vector: tuple[str, bytes] | None = None,
     ) -> None:
         with self.transaction(item.scope.tenant, write=True) as conn:
-            conn.execute(memory_items.insert().values(**item_row(item, search_text)))
+            conn.execute(memory_items.insert().values(**item_row(item, search_text, vector)))
             if prints:
                 conn.execute(memory_values.insert(), [{**p, "item_id": item.id} for p in prints])
 
@@ -246,6 +257,31 @@ class MemoryStore:
             rows, key=lambda r: (-sum(t in r.search_text for t in terms), -float(r.created_at))
         )
         return [item_from(r) for r in ranked[:limit]]
+
+    def nearest(
+        self, scope: Scope, model: str, query: bytes, dimensions: int, now: float, limit: int
+    ) -> list[MemoryItem]:
+        """Active, unexpired items ``scope`` may see that have a vector of embedder ``model``,
+        ranked by cosine similarity with ``query`` (float32 bytes), most similar first. The
+        scoped query selects the rows (the newest ``VECTOR_CANDIDATES`` at most); ranking is
+        brute force over them."""
+        query_rows = (
+            select(memory_items)
+            .where(
+                scope_clause(scope),
+                T.status == str(Status.ACTIVE),
+                T.expires_at > now,
+                T.embedding_model == model,
+                T.embedding.is_not(None),
+            )
+            .order_by(T.created_at.desc())
+            .limit(VECTOR_CANDIDATES)
+        )
+        with self.transaction(scope.tenant) as conn:
+            rows = conn.execute(query_rows).all()
+        by_id = {r.id: r for r in rows}
+        order = cosine_rank(query, [(r.id, bytes(r.embedding)) for r in rows], dimensions)
+        return [item_from(by_id[i]) for i in order[:limit]]
 
     def find(self, tenant: str, item_id: str) -> MemoryItem | None:
         """An item of ``tenant`` whatever its scope, status or expiry (for reviewers)."""

@@ -133,6 +133,13 @@ class MemoryPolicy(_Strict):
     context_limit: int = Field(
         default=20, ge=1, le=200, description="Most items one context assembly returns."
     )
+    context_search: Literal["keyword", "vector", "hybrid"] = Field(
+        default="keyword",
+        description="How context assembly finds items for its query: `keyword`, `vector` "
+        "(nearest vectors) or `hybrid` (both, fused). `vector` and `hybrid` need the "
+        "deployment to configure an embedder; without one, context assembly fails (it never "
+        "falls back to keyword search).",
+    )
 
     @field_validator("workspace")
     @classmethod

@@ -37,6 +37,7 @@ from proctor.model import Decision, Outcome, OutcomeStatus, RuleHit, Session, To
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._limits import BodyLimit
+from proctor.server._memory_routes import install as install_memory
 from proctor.server._metrics import Measure, Metrics
 from proctor.server._runtime import Gateway
 from proctor.server._sessions import Opened
@@ -589,7 +590,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     async def audit_export(
         who: Who,
         session: Annotated[str | None, Query(pattern=m.ID)] = None,
-        after_seq: Annotated[int, Query(ge=0)] = 0,
+        after_seq: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     ) -> StreamingResponse:
         """Every record (or one session's), one canonical JSON object per line."""
         who.require(Role.AUDITOR, Role.ADMIN, action="export the audit log")
@@ -649,4 +650,5 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             ]
         )
 
+    install_memory(app, caller)  # /v1/memory and a session's context and remember
     return app

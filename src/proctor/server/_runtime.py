@@ -20,6 +20,7 @@ from proctor.audit import AuditHook
 from proctor.credentials import CredentialBroker, CredentialSigner, EnvSecretBackend
 from proctor.gate import Gate
 from proctor.hooks import GateHooks
+from proctor.memory import Memory, deployment_digest, embedder_from_env
 from proctor.policy import PolicySet, load_policies
 from proctor.server._auth import Authenticator
 from proctor.server._groupcommit import GroupCommitLog
@@ -29,6 +30,7 @@ from proctor.server._sessions import SessionStore
 from proctor.server._settings import GatewaySettings
 from proctor.server._state import LocalState, RedisState, SharedState
 from proctor.store import create_store_engine, migrate
+from proctor.types import Embedder
 
 log = logging.getLogger("proctor.server")
 
@@ -45,6 +47,7 @@ class Gateway:
         hooks: tuple[GateHooks, ...] = (),
         transport: httpx.AsyncBaseTransport | None = None,
         worker_interval: float = 1.0,
+        embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
         self.policies = policies if policies is not None else load_policies(settings.policy)
@@ -78,6 +81,14 @@ class Gateway:
         )
         if isinstance(self.state, RedisState):
             self.queue.aio = self.state.aio
+        # agent memory (/v1/memory, docs/memory.md): its fingerprints keyed as the CLI's are
+        self.memory = Memory(
+            self.engine,
+            digest=deployment_digest(audit.store),
+            policies=self.policies,
+            audit=self.audit,
+            embedder=embedder if embedder is not None else embedder_from_env(),
+        )
         self.gate = Gate(
             self.policies,
             hooks=[AuditHook(self.audit), *hooks],
@@ -85,7 +96,9 @@ class Gateway:
             flow_store=self.state.flow,
             rates=self.state.rates,
             credentials=self._broker(),
+            memory=self.memory,
         )
+        self.memory.vault = self.gate.data.vault  # whose tokens are whose: the gate's vault
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         for plan in http_plans(self.policies).values():

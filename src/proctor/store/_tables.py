@@ -229,6 +229,9 @@ memory_items = Table(
     Column("expires_at", Float, nullable=False),
     Column("reviewed_by", String(200), nullable=True),
     Column("reviewed_at", Float, nullable=True),
+    # migration 0013_memory_vectors: the item's vector (float32 bytes) and the embedder's name
+    Column("embedding", LargeBinary, nullable=True),
+    Column("embedding_model", String(128), nullable=True),
     Index(
         "ix_proctor_memory_items_scope",
         "tenant",
