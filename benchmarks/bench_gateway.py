@@ -6,10 +6,13 @@ Run with ``make bench`` (or ``python benchmarks/bench_gateway.py --seconds 10``)
 figures; asserts nothing. Every request is authenticated (an agent key), decided by the gate
 (policy, flow, detectors, kill switch, rate limits) and recorded (a decision and an outcome
 record, hash-chained, committed before the answer: concurrent requests share a commit). The
-load generator is one process on the same machine, keeping ``--connections`` keep-alive HTTP/1.1
-connections busy (a minimal client on asyncio streams: httpx would cost more CPU than the
-server), spread evenly over the gateway processes. The machine's load average is printed
-before and after each run: the machine is shared, and the figures move with it.
+load generator runs on the same machine, keeping ``--connections`` keep-alive HTTP/1.1
+connections busy, spread evenly over the gateway processes (and over sessions: one per
+connection, or 8 per process with wrk): ``wrk`` (Debian's package, one thread per gateway
+process) when it is on the PATH, else a minimal client on asyncio streams (httpx would cost
+more CPU than the server). ``--client`` chooses; the line says which ran: the Python client
+takes CPU from the servers. The machine's load average is printed before and after each run:
+the machine is shared, and the figures move with it.
 
 The target on the 2-core development machine: >= 2,000 decisions/s with p99 <= 25 ms.
 Each run is bounded: --seconds of load after 1 s of warm-up, and a 60 s start-up limit.
@@ -22,6 +25,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -179,6 +183,87 @@ async def _load(ports: list[int], key: str, connections: int, seconds: float) ->
     }
 
 
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+local threads = {}
+wrk.method = "POST"
+wrk.body = %s
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-Proctor-Key"] = "%s"
+function setup(thread) table.insert(threads, thread) end
+function init(args) allowed = 0; other = 0 end
+function request()
+  i = i + 1
+  return wrk.format(nil, paths[(i %% #paths) + 1])
+end
+function response(status, headers, body)
+  if status == 200 and string.find(body, '"verdict":"ALLOW"', 1, true) then
+    allowed = allowed + 1
+  else
+    other = other + 1
+  end
+end
+function done(summary, latency, requests)
+  local a, o = 0, 0
+  for _, t in ipairs(threads) do a = a + t:get("allowed"); o = o + t:get("other") end
+  io.write(string.format("PROCTOR %%d %%d %%d %%d %%d\\n", a, o,
+    latency:percentile(50), latency:percentile(99), summary.duration))
+end
+"""
+
+
+def _wrk_load(
+    ports: list[int], key: str, connections: int, seconds: float, tmp: Path
+) -> dict[str, object]:
+    """The same load from ``wrk``: one wrk process (one thread) per gateway process."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not on the PATH (Debian: apt-get install wrk)")
+    runs = []
+    for port in ports:
+        sessions = [
+            httpx.post(
+                f"http://127.0.0.1:{port}/v1/sessions",
+                headers={"X-Proctor-Key": key},
+                json={"agent": "bench-bot", "principal": f"user-{i}", "tenant": "acme"},
+            ).json()["id"]
+            for i in range(8)
+        ]
+        paths = ",".join(f'"/v1/sessions/{s}/decide"' for s in sessions)
+        script = tmp / f"wrk-{port}.lua"
+        script.write_text(WRK_SCRIPT % (paths, json.dumps(BODY), key))
+        conns = max(1, connections // len(ports))
+        url = f"http://127.0.0.1:{port}"
+        runs.append(
+            subprocess.Popen(  # noqa: S603 (wrk from PATH, fixed arguments)
+                [wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "-s", str(script), url],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+    allowed = other = 0
+    p50s: list[float] = []
+    p99s: list[float] = []
+    for run in runs:
+        out = run.communicate(timeout=seconds + 60)[0]
+        line = next((ln for ln in out.splitlines() if ln.startswith("PROCTOR ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk printed no result: {out[-2000:]}")
+        a, o, p50, p99, _ = (int(x) for x in line.split()[1:])
+        allowed, other = allowed + a, other + o
+        p50s.append(p50 / 1000)
+        p99s.append(p99 / 1000)
+    n = allowed + other
+    return {  # percentiles: the worst process's (wrk reports each run's own)
+        "n": n,
+        "rate": n / seconds,
+        "p50": max(p50s),
+        "p99": max(p99s),
+        "codes": {"200 ALLOW": allowed, "other": other} if other else {"200 ALLOW": allowed},
+    }
+
+
 def _cpu(pids: list[int]) -> float:
     """CPU seconds (user + system) the processes have used so far (Linux /proc)."""
     total = 0.0
@@ -205,14 +290,17 @@ def run(
         before = os.getloadavg()
         pids = [p.pid for p in procs]
         cpu0 = _cpu(pids)
-        res = asyncio.run(_load(ports, key, args.connections, args.seconds))
+        if args.client == "wrk":
+            res = _wrk_load(ports, key, args.connections, args.seconds, policy.parent)
+        else:
+            res = asyncio.run(_load(ports, key, args.connections, args.seconds))
         cpu = _cpu(pids) - cpu0
         after = os.getloadavg()
     finally:
         _stop(procs)
     per = cpu * 1000 / max(1, int(res["n"]))  # includes the warm-up's requests: an upper bound
     print(
-        f"{label:<16} {processes} proc  {res['rate']:>7.0f} decisions/s  "
+        f"{label:<16} {processes} proc {args.client:<6} {res['rate']:>7.0f} decisions/s  "
         f"p50 {res['p50']:>6.2f} ms  p99 {res['p99']:>6.2f} ms  server CPU {per:.2f} ms/decision"
         f"  ({res['n']} requests, {res['codes']}; load avg {before[0]:.2f} -> {after[0]:.2f})",
         flush=True,
@@ -224,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=8.0, help="measured seconds per run")
     ap.add_argument("--connections", type=int, default=32, help="concurrent connections")
     ap.add_argument("--only", choices=["sqlite", "postgres"], default=None)
+    ap.add_argument(
+        "--client",
+        choices=["wrk", "python"],
+        default="wrk" if shutil.which("wrk") else "python",
+        help="load generator (default: wrk when it is on the PATH)",
+    )
     args = ap.parse_args(argv)
     print(
         f"gateway decide, audit log on: {args.connections} connections, {args.seconds:g} s per "

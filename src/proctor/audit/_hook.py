@@ -106,7 +106,20 @@ class AuditHook(GateHooks):
         await asyncio.to_thread(self._record_data, session, report)
 
     async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
-        rec = await asyncio.to_thread(self._record_decision, session, call, decision)
+        with self._lock:
+            seen = [
+                rid
+                for p in events.provenance(decision).values()
+                for cid in p["content"]
+                if (rid := self._contents.get(cid)) is not None
+            ]
+        links = dict.fromkeys(seen)
+        sid = self._known(session)
+        if sid is None:  # the session's first record: in a worker thread, as every rare path
+            rec = await asyncio.to_thread(self._record_decision, session, call, decision)
+        else:  # the hot path: no worker thread where the log has a writer of its own
+            event = events.decision(session, call, decision, [sid, *links], self.log.digest)
+            rec = (await self.log.aappend_many([event]))[0]
         with self._lock:
             self._decisions[call.id] = rec.id
 
@@ -114,4 +127,4 @@ class AuditHook(GateHooks):
         with self._lock:
             link = self._decisions.pop(call.id, None)
         event = events.outcome(session, call, outcome, [link] if link else [], self.log.digest)
-        await asyncio.to_thread(self.log.append, event)
+        await self.log.aappend_many([event])

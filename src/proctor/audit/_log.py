@@ -10,6 +10,7 @@ append finds a checkpoint due, the writer signs the head in a second, short tran
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -239,11 +240,16 @@ class AuditLog:
 
     def append_many(self, events: Iterable[Event]) -> list[Record]:
         """Append events in order, in one transaction: all are recorded, or none is.
-        Raises ``AuditError`` if the store refuses (nothing is then recorded)."""
+        Raises ``AuditError`` if the store refuses (nothing is then recorded), ``ValueError``
+        for a body that has no canonical JSON (a NaN, say)."""
+        batch = list(events)
+        return self._append_prepared(batch, self._prepare(batch))
+
+    def _prepare(self, batch: list[Event]) -> list[Pending]:
+        """The batch as the writer stores it; raises for a batch that cannot be recorded."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
-        batch = list(events)
-        pending = [
+        return [
             Pending(
                 e.id,
                 str(e.kind),
@@ -253,6 +259,8 @@ class AuditLog:
             )
             for e in batch
         ]
+
+    def _append_prepared(self, batch: list[Event], pending: list[Pending]) -> list[Record]:
         if not pending:
             return []
         schedule = Schedule(self.checkpoint_every, self.checkpoint_seconds, self._clock())
@@ -280,6 +288,11 @@ class AuditLog:
         if written.checkpoint_due:
             self._checkpoint_after_append()
         return records
+
+    async def aappend_many(self, events: Iterable[Event]) -> list[Record]:
+        """``append_many`` for the event loop: here in a worker thread; a log with a writer of
+        its own (the gateway's group commit) answers without one."""
+        return await asyncio.to_thread(self.append_many, list(events))
 
     def _write(self, pending: list[Pending], ts: str, schedule: Schedule) -> Written:
         """One transaction on a driver connection; one that failed is discarded."""

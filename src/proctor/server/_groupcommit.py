@@ -1,60 +1,129 @@
 """Group commit for the audit log: concurrent appends share one transaction.
 
 Every request to the gateway records at least one event, and one transaction per event is
-bound by the commit (an fsync on SQLite, a WAL flush on PostgreSQL). Here the first caller to
-arrive becomes the leader and writes, in one ``append_many``, every batch queued while the
-previous transaction was committing; the others wait for it. Each caller still returns only
-once its own records are committed, in the order it gave them, and gets its own records back;
-if the shared transaction fails, every caller in it gets the error and nothing of theirs was
-recorded (the gate then refuses, as for any failed append). A batch whose links are wrong is
-refused on its own, before it joins a group.
+bound by the commit (an fsync on SQLite, a WAL flush on PostgreSQL). Here one writer thread
+owns the appends: callers queue their batches, and the writer commits, in one ``append_many``,
+every batch queued while the previous transaction was committing. Each caller still returns
+only once its own records are committed, in the order it gave them, and gets its own records
+back; if the shared transaction fails, every caller in it gets the error and nothing of theirs
+was recorded (the gate then refuses, as for any failed append). A batch whose links are wrong
+(no canonical JSON, or links to records that do not exist) is refused on its own, before it
+joins a group.
+
+The event loop's callers (``aappend_many``) await an asyncio future that the writer resolves:
+no worker thread is borrowed per append, which is most of what an append cost the gateway in
+CPU. Threads (``append_many``) wait on an event.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+from collections import deque
 from collections.abc import Iterable
 
-from proctor.audit import AuditLog, Event, Record
+from proctor.audit import AuditError, AuditLog, Event, Record
+from proctor.audit._writer import Pending
 
 
 class _Waiter:
-    __slots__ = ("done", "error", "events", "records")
+    __slots__ = ("error", "events", "future", "loop", "pending", "ready", "records")
 
-    def __init__(self, events: list[Event]) -> None:
+    def __init__(
+        self,
+        events: list[Event],
+        pending: list[Pending],
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[list[Record]] | None = None,
+        ready: threading.Event | None = None,
+    ) -> None:
         self.events = events
+        self.pending = pending
+        self.loop = loop
+        self.future = future
+        self.ready = ready
         self.records: list[Record] = []
         self.error: BaseException | None = None
-        self.done = False
+
+    def finish(self) -> None:
+        if self.ready is not None:
+            self.ready.set()
+            return
+        if self.loop is None or self.future is None:  # unreachable: one or the other is set
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting any more
+            self.loop.call_soon_threadsafe(_settle, self.future, self.records, self.error)
+
+
+def _settle(
+    future: asyncio.Future[list[Record]], records: list[Record], error: BaseException | None
+) -> None:
+    if future.done():  # the caller was cancelled; its records are committed all the same
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(records)
 
 
 class GroupCommitLog(AuditLog):
-    """An ``AuditLog`` whose concurrent ``append_many`` calls are committed together (at most
-    ``max_batch`` events per transaction)."""
+    """An ``AuditLog`` whose concurrent appends are committed together (at most ``max_batch``
+    events per transaction) by one writer thread."""
 
     max_batch = 512
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._cond = threading.Condition()
-        self._queue: list[_Waiter] = []
-        self._writing = False
+        self._queue: deque[_Waiter] = deque()
+        self._writer_thread: threading.Thread | None = None
+        self._stopping = False
 
     def append_many(self, events: Iterable[Event]) -> list[Record]:
         batch = list(events)
         if not batch:
             return []
-        self._check_links(batch)  # a bad batch fails alone (raises AuditError)
-        me = _Waiter(batch)
+        pending = self._prepare(batch)  # a bad batch fails alone, before it joins a group
+        self._check_links(batch)
+        ready = threading.Event()
+        me = _Waiter(batch, pending, ready=ready)
+        self._submit(me)
+        ready.wait()
+        if me.error is not None:
+            raise me.error
+        return me.records
+
+    async def aappend_many(self, events: Iterable[Event]) -> list[Record]:
+        batch = list(events)
+        if not batch:
+            return []
+        pending = self._prepare(batch)
+        self._check_links(batch)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Record]] = loop.create_future()
+        self._submit(_Waiter(batch, pending, loop, future))
+        return await future
+
+    def _submit(self, waiter: _Waiter) -> None:
         with self._cond:
-            self._queue.append(me)
+            if self._stopping:
+                raise AuditError("the audit log is closed")
+            self._queue.append(waiter)
+            if self._writer_thread is None:
+                self._writer_thread = threading.Thread(
+                    target=self._write_loop, name="proctor-audit-writer", daemon=True
+                )
+                self._writer_thread.start()
+            self._cond.notify()
+
+    def _write_loop(self) -> None:
         while True:
             with self._cond:
-                while not me.done and self._writing:
+                while not self._queue and not self._stopping:
                     self._cond.wait()
-                if me.done:
-                    return self._result(me)
-                self._writing = True
+                if not self._queue:  # stopping, and everything queued is written
+                    return
                 group = self._take_group()
             self._commit_group(group)
 
@@ -63,15 +132,17 @@ class GroupCommitLog(AuditLog):
         group: list[_Waiter] = []
         size = 0
         while self._queue and (not group or size + len(self._queue[0].events) <= self.max_batch):
-            w = self._queue.pop(0)
+            w = self._queue.popleft()
             group.append(w)
             size += len(w.events)
         return group
 
     def _commit_group(self, group: list[_Waiter]) -> None:
         try:
-            records = super().append_many([e for w in group for e in w.events])
-        except BaseException as exc:
+            records = self._append_prepared(
+                [e for w in group for e in w.events], [p for w in group for p in w.pending]
+            )
+        except BaseException as exc:  # every caller in the group gets the error
             for w in group:
                 w.error = exc
         else:
@@ -79,15 +150,15 @@ class GroupCommitLog(AuditLog):
             for w in group:
                 w.records = records[at : at + len(w.events)]
                 at += len(w.events)
-        finally:
-            with self._cond:
-                for w in group:
-                    w.done = True
-                self._writing = False
-                self._cond.notify_all()
+        for w in group:
+            w.finish()
 
-    @staticmethod
-    def _result(w: _Waiter) -> list[Record]:
-        if w.error is not None:
-            raise w.error
-        return w.records
+    def close(self) -> None:
+        """Write what is queued, stop the writer, then close the log."""
+        with self._cond:
+            self._stopping = True
+            thread = self._writer_thread
+            self._cond.notify_all()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        super().close()

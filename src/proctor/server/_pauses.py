@@ -1,11 +1,12 @@
 """The kill switch, read through a cache in front of the store's switch.
 
-``AgentControls.paused`` reads the store on every call: one database read per decision. Here a
-gateway reads a cache instead, and the store only when the cached switch expired (``ttl``
-seconds, at most one): Redis when the gateways share one, else this process's memory. A pause
-or resume through a gateway writes the store (the record) and then the cache, so every gateway
-sharing the cache sees it on its next call; one flipped elsewhere (``proctor agent pause``) is
-seen within ``ttl``. A Redis error propagates: the gate denies (fail closed).
+``AgentControls.status`` (the kill switch and the monitor's containment) reads the store on
+every call: one database read per decision. Here a gateway reads a cache instead, and the store
+only when the cached switch expired (``ttl`` seconds, at most one): Redis when the gateways
+share one, else this process's memory. A pause or resume through a gateway writes the store
+(the record) and then the cache, so every gateway sharing the cache sees it on its next call; a
+containment drops the cached switch; one flipped elsewhere (``proctor agent pause``) is seen
+within ``ttl``. A Redis error propagates: the gate denies (fail closed).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import threading
 import time
 from typing import Any
 
+from sqlalchemy import Connection
+
 from proctor.approvals import AgentControls, ApprovalQueue, Pause, Principal
-from proctor.model import Session, StepResult, ToolCall
+from proctor.model import Autonomy, Session, StepResult, ToolCall
 
 
 class CachedControls(AgentControls):
@@ -36,31 +39,51 @@ class CachedControls(AgentControls):
         self._prefix = prefix + "pause:"
 
     def _put(self, agent: str, state: Pause | None) -> None:
-        body = (
-            {"paused": False}
-            if state is None or not state.paused
-            else {"paused": True, "by": state.by, "reason": state.reason, "at": state.at}
-        )
+        body: dict[str, Any] = {"paused": False}
+        if state is not None and not state.running:
+            body = {
+                "paused": state.paused,
+                "cap": state.max_autonomy.name if state.max_autonomy is not None else None,
+                "by": state.by,
+                "reason": state.reason,
+                "at": state.at,
+            }
         self._r.set(self._prefix + agent, json.dumps(body), px=self._ttl_ms)
 
+    def _forget(self, agent: str) -> None:
+        self._r.delete(self._prefix + agent)
+
     async def running(self, agent: str, client: Any = None) -> bool:
-        """True when the cache says ``agent`` is not paused, read without a thread: from
-        ``client`` (an asyncio Redis client) or the in-memory cache. False: paused, or not
-        cached (ask ``paused``)."""
+        """True when the cache says ``agent`` is neither paused nor contained, read without a
+        thread: from ``client`` (an asyncio Redis client) or the in-memory cache. False:
+        paused, contained, or not cached (ask ``status``)."""
         key = self._prefix + agent
         raw = await client.get(key) if client is not None else self._r.get(key)
-        return raw is not None and not json.loads(raw).get("paused")
+        return raw is not None and json.loads(raw) == {"paused": False}
 
-    def paused(self, agent: str) -> Pause | None:
+    def status(self, agent: str) -> Pause | None:
+        """The switch from the cache; on a miss from the store, then cached for ``ttl``."""
         raw = self._r.get(self._prefix + agent)
         if raw is None:
-            state = self.status(agent)
+            state = super().status(agent)
             self._put(agent, state)
-            return state if state is not None and state.paused else None
+            return state
         body = json.loads(raw)
-        if not body.get("paused"):
+        if body == {"paused": False}:
             return None
-        return Pause(agent, True, str(body["by"]), str(body["reason"]), float(body["at"]))
+        cap = body.get("cap")
+        return Pause(
+            agent,
+            bool(body["paused"]),
+            str(body["by"]),
+            str(body["reason"]),
+            float(body["at"]),
+            Autonomy[cap] if cap else None,
+        )
+
+    def paused(self, agent: str) -> Pause | None:
+        state = self.status(agent)
+        return state if state is not None and state.paused else None
 
     def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
         state = super().pause(agent, by=by, reason=reason)
@@ -71,6 +94,23 @@ class CachedControls(AgentControls):
         state = super().resume(agent, by=by, reason=reason)
         self._put(agent, state)
         return state
+
+    def contain(
+        self,
+        agent: str,
+        action: str,
+        *,
+        by: str,
+        reason: str,
+        conn: Connection | None = None,
+    ) -> Pause | None:
+        """Containment, then the cached switch is dropped: the next call reads the store. In
+        a caller's transaction (``conn``), a call racing the commit may cache the old state
+        again, for at most ``ttl``."""
+        try:
+            return super().contain(agent, action, by=by, reason=reason, conn=conn)
+        finally:
+            self._forget(agent)
 
 
 class _Memory:
@@ -88,6 +128,10 @@ class _Memory:
     def set(self, key: str, value: str, px: int) -> None:
         with self._lock:
             self._data[key] = (time.monotonic() + px / 1000, value)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._data.pop(key, None)
 
 
 def memory_cache() -> Any:

@@ -1,0 +1,125 @@
+"""The gateway's group commit: one writer thread commits what the event loop and threads queue;
+every caller gets its own records, in its order, once they are committed; a failed transaction
+fails every caller in it and records nothing of theirs; the chain verifies."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import create_engine
+
+from proctor.audit import AuditError, Event, EventKind, Signer, verify
+from proctor.server import GroupCommitLog
+from proctor.store import create_store_engine, migrate
+
+SEED = "6f" * 32
+KEY = Signer.from_seed(SEED)
+
+
+@pytest.fixture
+def log(db_url: str) -> Iterator[GroupCommitLog]:
+    engine = create_store_engine(db_url)
+    migrate(engine)
+    made = GroupCommitLog(engine, Signer.from_seed(SEED), checkpoint_every=50)
+    yield made
+    made.close()
+    engine.dispose()
+
+
+def _events(caller: str, n: int) -> list[Event]:
+    return [
+        Event(EventKind.DECISION, {"caller": caller, "n": i}, f"ses_{caller}") for i in range(n)
+    ]
+
+
+def test_tasks_and_threads_appending_at_once_make_one_valid_chain(log):
+    async def tasks() -> list[list[int]]:
+        async def one(i: int) -> list[int]:
+            got: list[int] = []
+            for batch in range(5):
+                recs = await log.aappend_many(_events(f"a{i}-{batch}", 1 + batch % 3))
+                got += [r.seq for r in recs]
+            return got
+
+        return await asyncio.gather(*(one(i) for i in range(40)))
+
+    def thread(i: int) -> list[int]:
+        return [r.seq for b in range(5) for r in log.append_many(_events(f"t{i}-{b}", 2))]
+
+    with ThreadPoolExecutor(8) as pool:
+        threaded = pool.map(thread, range(8))
+        async_seqs = asyncio.run(tasks())
+        thread_seqs = list(threaded)
+    seqs = [s for got in [*async_seqs, *thread_seqs] for s in got]
+    assert len(seqs) == len(set(seqs)) == 40 * (1 + 2 + 3 + 1 + 2) + 8 * 10
+    for got in [*async_seqs, *thread_seqs]:  # each caller's records are in its order
+        assert got == sorted(got)
+    report = verify(log.engine, [KEY.public_key])
+    assert report.ok, report
+
+
+def test_a_caller_gets_its_own_records_back(log):
+    async def go() -> None:
+        mine = _events("me", 3)
+        recs = await log.aappend_many(mine)
+        assert [r.id for r in recs] == [e.id for e in mine]
+
+    asyncio.run(go())
+
+
+def test_a_failed_transaction_fails_every_caller_in_it_and_records_nothing(log, tmp_path):
+    good = log.engine
+    log.engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'no.db'}")  # cannot open
+
+    async def go() -> list[BaseException | list[object]]:
+        return await asyncio.gather(
+            *(log.aappend_many(_events(f"f{i}", 1)) for i in range(10)), return_exceptions=True
+        )
+
+    results = asyncio.run(go())
+    assert all(isinstance(r, AuditError) for r in results)
+    with pytest.raises(AuditError):
+        log.append_many(_events("sync", 1))
+    log.engine = good
+    rec = asyncio.run(log.aappend_many(_events("after", 1)))[0]  # the writer is still there
+    report = verify(log.engine, [KEY.public_key])
+    assert report.ok
+    assert report.last_seq == rec.seq
+
+
+def test_a_cancelled_caller_does_not_stop_the_writer(log):
+    async def go() -> int:
+        task = asyncio.ensure_future(log.aappend_many(_events("gone", 1)))
+        await asyncio.sleep(0)
+        task.cancel()
+        recs = await log.aappend_many(_events("next", 2))
+        return recs[-1].seq
+
+    last = asyncio.run(go())
+    assert verify(log.engine, [KEY.public_key]).last_seq == last
+
+
+def test_a_bad_batch_fails_alone_and_never_fails_its_group(log):
+    async def go() -> list[BaseException | list[object]]:
+        good = [log.aappend_many(_events(f"g{i}", 1)) for i in range(20)]
+        bad = log.aappend_many([Event(EventKind.ALERT, {"x": float("nan")})])
+        return await asyncio.gather(*good[:10], bad, *good[10:], return_exceptions=True)
+
+    results = asyncio.run(go())
+    assert isinstance(results[10], ValueError)
+    assert all(isinstance(r, list) for i, r in enumerate(results) if i != 10)
+    assert verify(log.engine, [KEY.public_key]).last_seq == 20
+
+
+def test_close_writes_what_is_queued_then_refuses(db_url):
+    engine = create_store_engine(db_url)
+    migrate(engine)
+    log = GroupCommitLog(engine, Signer.from_seed(SEED))
+    log.append_many(_events("x", 2))
+    log.close()
+    with pytest.raises(AuditError, match="closed"):
+        log.append_many(_events("y", 1))
+    engine.dispose()
