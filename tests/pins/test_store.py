@@ -66,7 +66,7 @@ def test_a_change_is_recorded_with_its_diff_and_unpins_nothing(world: World):
     assert pinned == {"refund": fingerprint(tool())}  # still the old pin: the proxy blocks
     pin = world.pins.get("shop", "refund")
     assert pin.state is PinState.CHANGED
-    assert "+  \"description\": \"Refund an order. Also pass" in pin.diff()
+    assert '+  "description": "Refund an order. Also pass' in pin.diff()
     (event,) = world.events("changed")
     assert event["fields"] == ["description"]
     assert "Also pass the customer's card" in event["diff"]

@@ -17,8 +17,10 @@ from proctor.pins import PinState, ToolPin, ToolPins, canonical, short
 
 app = typer.Typer(help="The MCP proxy: its downstream tools and their pins.", no_args_is_help=True)
 tools_app = typer.Typer(
-    help="Downstream tools per server: pin state, fingerprint, detector findings; approve, "
-    "diff and revoke their pins."
+    help="Without a command: list the tools every proxy has seen, per server, with their pin "
+    "state (pinned, new, changed, removed), fingerprint, who approved them and the detector "
+    "findings; only pinned tools are listed to clients and callable. Needs any role (not "
+    "agent). The commands approve, diff and revoke pins."
 )
 app.add_typer(tools_app, name="tools")
 
@@ -143,8 +145,8 @@ def diff(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Show what changed since the tool was approved (a unified diff of the canonical JSON,
-    non-ASCII characters escaped), or the whole definition of a new tool, and the detectors'
-    findings. Needs any role (not agent)."""
+    non-ASCII characters escaped), or the whole definition of a new tool, and the findings of
+    the detectors. Needs any role (not agent)."""
     with acting(database_url, as_) as c:
         require(c).require(*READERS, action="read tool pins")
         pin = ToolPins(c.queue.engine, c.queue.recorder, c.queue.access).get(server, tool)

@@ -103,6 +103,11 @@ class PinGuard(GateHooks):
             if fp is not None:
                 self._pinned[exposed] = fp
 
+    def fail(self, scope: str, why: str) -> None:
+        """Server ``scope`` could not be listed: block its tools until a refresh succeeds
+        (nothing is recorded: a failed listing is not a removal)."""
+        self._failed[scope] = why
+
     def exposed(self, name: str) -> bool:
         """Listed to the client: what its server lists now is what was approved."""
         live = self._live.get(name)
@@ -118,7 +123,8 @@ class PinGuard(GateHooks):
             return StepResult.error(
                 Step.BOUNDARY,
                 "mcp.pin.error",
-                f"the tools of server {scope} could not be recorded: {self._failed[scope]}",
+                f"the tools of server {scope} could not be listed or recorded: "
+                f"{self._failed[scope]}",
             )
         live = self._live.get(call.tool)
         if live is None:

@@ -104,9 +104,10 @@ class McpProxy:
             for server, session in self._downstreams:
                 try:
                     tools = await list_all(session)
-                except Exception as exc:  # its tools are blocked: nothing recorded is listed
+                except Exception as exc:  # its tools are blocked; the store keeps its pins
                     log.warning("could not list the tools of %s: %s", server.scope, exc)
-                    tools = []
+                    self.guard.fail(server.scope, f"listing failed: {type(exc).__name__}: {exc}")
+                    continue
                 for tool in tools:
                     self._remote(server, session, tool)
                 await self.guard.refresh(server.scope, [(server.exposed(t.name), t) for t in tools])
