@@ -251,6 +251,6 @@ class McpProxy:
                 f"instructions>>\n{body}\n<</untrusted {approval_id}>>"
             )
         if res.done:
-            why = f": {res.note or res.error}" if (res.note or res.error) else ""
+            why = f": {res.error or res.note}" if (res.error or res.note) else ""
             return _result(f"ticket {approval_id} is {res.state}{why}", error=True)
         return _result(f"ticket {approval_id} is {res.state}; ask again later", error=True)
