@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from proctor.pins._definition import canonical, definition, diff, fingerprint
 from proctor.pins._invisible import InvisibleCharacters
+from proctor.pins._pin import PinState, ToolPin, short
 from proctor.pins._poisoning import ToolPoisoning
 from proctor.pins._scan import definition_registry, scan_definition
-from proctor.pins._store import TOFU, PinState, ToolPin, ToolPins, short
+from proctor.pins._store import TOFU, ToolPins
 
 __all__ = [
     "TOFU",

@@ -13,11 +13,8 @@ two operators at once record each transition once.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
@@ -29,89 +26,14 @@ from proctor.approvals._outbox import Recorder
 from proctor.audit import Event, EventKind
 from proctor.errors import ApprovalStateError, ToolPinError
 from proctor.model import Finding
-from proctor.pins._definition import PREFIX, canonical, changed_fields, diff, fingerprint
+from proctor.pins._definition import canonical, changed_fields, diff, fingerprint
+from proctor.pins._pin import ToolPin, pin_of, short
 from proctor.pins._scan import scan_definition
 from proctor.store import mcp_tool_pins as t
 
 TOFU = "tofu"  # approved_by of a tool pinned on first use (mcp-proxy --pins tofu)
 _MAX_DIFF = 4000
 _MAX_FINDINGS = 10
-
-
-class PinState(StrEnum):
-    PINNED = "pinned"  # the definition listed now is the one approved
-    NEW = "new"  # never approved (or revoked): not exposed
-    CHANGED = "changed"  # listed now with another definition than the one approved: blocked
-    REMOVED = "removed"  # not in the last listing
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True, slots=True)
-class ToolPin:
-    """One tool of one server, as the store has it."""
-
-    server: str
-    tool: str
-    pinned_fingerprint: str | None
-    pinned_definition: dict[str, Any] | None
-    approved_by: str | None
-    approved_at: float | None
-    seen_fingerprint: str
-    seen_definition: dict[str, Any]
-    findings: list[dict[str, Any]]
-    present: bool
-    changed_at: float
-
-    @property
-    def state(self) -> PinState:
-        if not self.present:
-            return PinState.REMOVED
-        if self.pinned_fingerprint is None:
-            return PinState.NEW
-        if self.pinned_fingerprint != self.seen_fingerprint:
-            return PinState.CHANGED
-        return PinState.PINNED
-
-    def diff(self) -> str:
-        """Unified diff from the pinned definition to the one last seen ("" if the same)."""
-        return diff(
-            self.pinned_definition, self.seen_definition, label=f"{self.server}/{self.tool}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "server": self.server,
-            "tool": self.tool,
-            "state": str(self.state),
-            "pinned_fingerprint": self.pinned_fingerprint,
-            "seen_fingerprint": self.seen_fingerprint,
-            "approved_by": self.approved_by,
-            "approved_at": self.approved_at,
-            "findings": self.findings,
-            "present": self.present,
-        }
-
-
-def _pin(row: Row[Any]) -> ToolPin:
-    return ToolPin(
-        server=row.server,
-        tool=row.tool,
-        pinned_fingerprint=row.pinned_fingerprint,
-        pinned_definition=loads(row.pinned_definition),
-        approved_by=row.approved_by,
-        approved_at=row.approved_at,
-        seen_fingerprint=row.seen_fingerprint,
-        seen_definition=loads(row.seen_definition),
-        findings=loads(row.seen_findings),
-        present=bool(row.present),
-        changed_at=row.changed_at,
-    )
-
-
-def short(fp: str | None) -> str:
-    return "-" if fp is None else f"sha256:{fp[:PREFIX]}"
 
 
 def _findings(found: Iterable[Finding]) -> list[dict[str, Any]]:
@@ -150,14 +72,14 @@ class ToolPins:
     def get(self, server: str, tool: str) -> ToolPin | None:
         with reading(self.engine) as conn:
             row = conn.execute(select(t).where(t.c.server == server, t.c.tool == tool)).first()
-        return None if row is None else _pin(row)
+        return None if row is None else pin_of(row)
 
     def list(self, server: str | None = None) -> list[ToolPin]:
         query = select(t).order_by(t.c.server, t.c.tool)
         if server is not None:
             query = query.where(t.c.server == server)
         with reading(self.engine) as conn:
-            return [_pin(r) for r in conn.execute(query)]
+            return [pin_of(r) for r in conn.execute(query)]
 
     def pinned(self, server: str) -> dict[str, str]:
         """Tool name -> pinned fingerprint, for the approved tools of ``server``."""
@@ -177,7 +99,8 @@ class ToolPins:
         ``tofu``: a tool seen for the first time, without findings, is pinned as it is."""
         defs = {name: dict(d) for name, d in listed.items()}
         fps = {name: fingerprint(d) for name, d in defs.items()}
-        for attempt in range(3):
+        retries = 2
+        while True:
             try:
                 with reading(self.engine) as conn:
                     rows = {r.tool: r for r in conn.execute(select(t).where(t.c.server == server))}
@@ -187,9 +110,9 @@ class ToolPins:
                     }
                 return self._write(server, defs, fps, tofu)
             except ApprovalStateError:  # two proxies inserted the same new tool: read again
-                if attempt == 2:
+                if retries == 0:
                     raise
-        raise AssertionError("unreachable")  # pragma: no cover
+                retries -= 1
 
     @staticmethod
     def _stale(rows: Mapping[str, Row[Any]], fps: Mapping[str, str]) -> bool:
@@ -335,7 +258,7 @@ class ToolPins:
                         "since it was reviewed (proctor mcp tools diff); nothing was approved"
                     )
             if row.pinned_fingerprint == seen:
-                return _pin(row)
+                return pin_of(row)
             defn = loads(row.seen_definition)
             found = _findings(self._scan(defn))
             if found and not accept_findings:
@@ -374,7 +297,7 @@ class ToolPins:
             )
             updated = _locked(conn, server, tool)
         self.recorder.committed()
-        return _pin(updated)
+        return pin_of(updated)
 
     def revoke(self, server: str, tool: str, *, by: Principal, reason: str) -> ToolPin:
         """Drop the pin of ``tool``: it is ``new`` again and blocked until approved. Needs
@@ -408,7 +331,7 @@ class ToolPins:
                 )
             updated = _locked(conn, server, tool)
         self.recorder.committed()
-        return _pin(updated)
+        return pin_of(updated)
 
 
 def _where(stmt: Any, server: str, tool: str) -> Any:
@@ -425,7 +348,3 @@ def _locked(conn: Connection, server: str, tool: str) -> Row[Any]:
             "when it starts and at each tools/list; see proctor mcp tools)"
         )
     return row
-
-
-def as_json(pins: Iterable[ToolPin]) -> str:
-    return json.dumps([p.to_dict() for p in pins], indent=2, sort_keys=True)
