@@ -4,6 +4,7 @@ revoke; every refusal with a message and an exit status."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from tests.pins._world import World, make_world, tool
@@ -77,3 +78,20 @@ def test_revoke_then_diff_shows_the_whole_definition(world: World):
     assert '"description": "Refund an order."' in shown.output
     refused = cli(world, "revoke", "shop", "refund", "--reason", "not mine to do", who="vera")
     assert refused.exit_code == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--pins", "off"], "--pins 'off': expected enforce or tofu"),
+        (["--name", "Bad Name"], "expected NAME=COMMAND or NAME=URL"),
+    ],
+)
+def test_mcp_proxy_refuses_bad_pin_options(world: World, args, message):
+    policy = Path(__file__).parents[1] / "mcp_proxy" / "policy.yaml"
+    env = {"PROCTOR_DATABASE_URL": world.url, "PROCTOR_AUDIT_SIGNING_KEY": SEED}
+    res = CliRunner().invoke(
+        app, ["mcp-proxy", "--policy", str(policy), *args, "--", "python", "x.py"], env=env
+    )
+    assert res.exit_code == 2
+    assert message in res.output

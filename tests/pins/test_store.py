@@ -197,8 +197,8 @@ def _race(world: World, jobs: list[str]) -> list[tuple[str, str, str]]:
     return results
 
 
-def test_proxies_recording_the_same_new_tools_at_once_record_them_once(pg_url):
-    world = make_world(pg_url)
+def test_proxies_recording_the_same_new_tools_at_once_record_them_once(db_url):
+    world = make_world(db_url)
     try:
         results = _race(world, ["record-new"] * 4)
         assert all(r[1] == "ok" for r in results), results
@@ -207,8 +207,8 @@ def test_proxies_recording_the_same_new_tools_at_once_record_them_once(pg_url):
         world.close()
 
 
-def test_operators_approving_at_once_record_one_approval(pg_url):
-    world = make_world(pg_url)
+def test_operators_approving_at_once_record_one_approval(db_url):
+    world = make_world(db_url)
     try:
         world.pins.record("shop", {"refund": tool()})
         results = _race(world, ["approve"] * 3)
