@@ -108,10 +108,13 @@ class PinGuard(GateHooks):
         (nothing is recorded: a failed listing is not a removal)."""
         self._failed[scope] = why
 
-    def exposed(self, name: str) -> bool:
-        """Listed to the client: what its server lists now is what was approved."""
+    def exposed(self, name: str, tool: types.Tool | None = None) -> bool:
+        """Listed to the client: what its server lists now is what was approved (and, if
+        given, ``tool``, the definition about to be shown, is that one too)."""
         live = self._live.get(name)
         if live is None or live.server in self._failed:
+            return False
+        if tool is not None and fingerprint(tool_definition(tool)) != live.fingerprint:
             return False
         return self._pinned.get(name) == live.fingerprint
 

@@ -23,6 +23,7 @@ import mcp_types as types
 from mcp import ClientSession
 from proctor.approvals import ApprovalQueue, ApprovalState
 from proctor.audit import AuditHook, AuditLog
+from proctor.errors import RegistrationError
 from proctor.gate import Gate
 from proctor.mcp._downstream import Downstream, Remote, as_json, connect, list_all
 from proctor.mcp._pinning import PinGuard, PinMode
@@ -100,6 +101,7 @@ class McpProxy:
     async def relist(self) -> None:
         """List every downstream again: register tools the policy names that are new here,
         and record every definition in the pin store (``PinGuard.refresh``)."""
+        started = self._listed_at > 0
         async with self._listing:
             for server, session in self._downstreams:
                 try:
@@ -109,7 +111,14 @@ class McpProxy:
                     self.guard.fail(server.scope, f"listing failed: {type(exc).__name__}: {exc}")
                     continue
                 for tool in tools:
-                    self._remote(server, session, tool)
+                    try:
+                        self._remote(server, session, tool)
+                    except RegistrationError:
+                        if not started:
+                            raise  # at start: the policy and the server disagree, say so
+                        log.exception(
+                            "tool %s no longer matches the policy: not registered", tool.name
+                        )
                 await self.guard.refresh(server.scope, [(server.exposed(t.name), t) for t in tools])
             self._listed_at = time.monotonic()
 
@@ -190,7 +199,7 @@ class McpProxy:
                 input_schema=self.policy.tools[name].args_model.model_json_schema(),
             )
             for name, remote in sorted(self.remotes.items())
-            if self.allowed(name) and self.guard.exposed(name)
+            if self.allowed(name) and self.guard.exposed(name, remote.tool)
         ]
         tools.append(
             types.Tool(
