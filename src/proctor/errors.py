@@ -28,8 +28,10 @@
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
     ├── MemoryVectorError      vector search without an embedder, or the embedder failed
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
-    └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
-        └── GatewayConfigError     a gateway or proxy setting is invalid
+    ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
+    │   └── GatewayConfigError     a gateway or proxy setting is invalid
+    └── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
+                               tool, unaccepted findings, changed since it was reviewed)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -200,3 +202,9 @@ class GatewayError(ProctorError):
 
 class GatewayConfigError(GatewayError):
     """A gateway or proxy setting is invalid: names the setting and what was expected."""
+
+
+class ToolPinError(ProctorError):
+    """A tool pin cannot be approved or revoked as asked: no such tool was seen on that server,
+    its definition has detector findings that were not accepted, or it changed since the
+    operator reviewed it (the fingerprint given no longer matches)."""

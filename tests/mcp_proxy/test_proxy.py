@@ -58,7 +58,16 @@ def executed(path: Path) -> list[dict]:
 async def client(env, *args: str):
     params = StdioServerParameters(
         command=PROCTOR,
-        args=["mcp-proxy", "--policy", str(HERE / "policy.yaml"), "--tenant", "acme", *args],
+        args=[
+            "mcp-proxy",
+            "--policy",
+            str(HERE / "policy.yaml"),
+            "--tenant",
+            "acme",
+            "--pins",
+            "tofu",  # pins are tested in test_pins.py; tofu pins these benign tools at start
+            *args,
+        ],
         env=env,
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
@@ -185,6 +194,8 @@ def test_several_servers_behind_one_endpoint(env, server, calls, tmp_path):
                 "mcp-proxy",
                 "--policy",
                 str(path),
+                "--pins",
+                "tofu",
                 "--server",
                 f"shop={server}",
                 "--server",
@@ -223,6 +234,8 @@ def test_streamable_http(env, server, calls):
             str(HERE / "policy.yaml"),
             "--http",
             f"127.0.0.1:{port}",
+            "--pins",
+            "tofu",
             "--",
             *server.split(),
         ],

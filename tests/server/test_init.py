@@ -26,9 +26,12 @@ def test_mcp_public_names():
         "Downstream",
         "DownstreamToolError",
         "McpProxy",
+        "PinGuard",
+        "PinMode",
         "TICKET_TOOL",
         "build_server",
         "serve_http",
         "serve_stdio",
+        "tool_definition",
     ]
     assert all(hasattr(proctor.mcp, n) for n in proctor.mcp.__all__)

@@ -26,6 +26,7 @@ def test_store_public_names():
         "gateway_sessions",
         "head_revision",
         "is_sqlite",
+        "mcp_tool_pins",
         "memory_items",
         "memory_values",
         "metadata",

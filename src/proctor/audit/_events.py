@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     MEMORY_DELETED = "memory.deleted"
     MEMORY_ERASED = "memory.erased"
     MEMORY_LEAK = "memory.leak"
+    TOOL_PIN = "tool.pin"
 
     def __str__(self) -> str:
         return self.value

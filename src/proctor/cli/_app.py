@@ -13,6 +13,7 @@ from proctor.cli import (
     breakglass,
     demo,
     mcp_proxy,
+    mcp_tools,
     memory,
     policy,
     scan,
@@ -36,6 +37,7 @@ app.add_typer(breakglass.app, name="breakglass")
 app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
+app.add_typer(mcp_tools.app, name="mcp")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)

@@ -39,15 +39,33 @@ def mcp_proxy(
             help="Serve streamable HTTP on HOST:PORT instead of stdio.", show_default=False
         ),
     ] = None,
+    name: Annotated[
+        str,
+        typer.Option(
+            help="The name of the one downstream server (after --) in the tool pin store "
+            "(proctor mcp tools): give each server its own.",
+        ),
+    ] = "default",
+    pins: Annotated[
+        str,
+        typer.Option(
+            help="enforce: a downstream tool is listed and callable only once an operator "
+            "approved its definition (proctor mcp tools approve). tofu: a new tool without "
+            "detector findings is pinned as first seen. Either way a changed definition is "
+            "blocked until approved again.",
+        ),
+    ] = "enforce",
 ) -> None:
     """Put the gate in front of an MCP server: proctor mcp-proxy --policy FILE -- COMMAND.
 
-    tools/list shows what the policy allows; every tools/call is decided by the gate (a held
-    call answers with its approval ticket); tool results are ingested as untrusted content.
+    tools/list shows what the policy allows and an operator approved (tool pins: a changed
+    description or schema blocks the tool until approved again); every tools/call is decided
+    by the gate (a held call answers with its approval ticket); tool results are ingested as
+    untrusted content.
     Approvals and the audit log live in the store (PROCTOR_DATABASE_URL, default proctor.db).
     """
     try:
-        from proctor.mcp import Downstream, McpProxy, serve_http, serve_stdio
+        from proctor.mcp import Downstream, McpProxy, PinMode, serve_http, serve_stdio
     except ImportError as exc:
         err.print(
             f"[red]error[/] the proxy needs the server extra: pip install 'proctor[server]' ({exc})"
@@ -63,10 +81,13 @@ def mcp_proxy(
         if command:
             if servers:
                 raise ProctorError("give either --server NAME=... options or one command after --")
-            servers = [Downstream("", " ".join(_quote(a) for a in command))]
+            servers = [Downstream("", " ".join(_quote(a) for a in command), label=name)]
         if not servers:
             raise ProctorError("no downstream server: add -- COMMAND, or --server NAME=COMMAND")
         host, port = _address(http) if http else ("", 0)
+        Downstream.parse(f"{name}=x")  # the same rule as --server names
+        if pins not in tuple(PinMode):
+            raise ProctorError(f"--pins {pins!r}: expected enforce or tofu")
     except PolicyError as exc:
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(1) from None
@@ -85,6 +106,7 @@ def mcp_proxy(
             tenant=tenant,
             principal=principal,
             environment=environment,
+            pins=pins,
         )
         try:
             await proxy.start()

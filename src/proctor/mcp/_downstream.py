@@ -29,10 +29,11 @@ class DownstreamToolError(Exception):
 @dataclass(frozen=True, slots=True)
 class Downstream:
     """Where one downstream server is: a name (multi-server mode; "" alone), and a command or
-    a URL."""
+    a URL. ``label``: the name of a lone server in the pin store (``--name``)."""
 
     name: str
     target: str
+    label: str = "default"
 
     @staticmethod
     def parse(spec: str) -> Downstream:
@@ -50,6 +51,11 @@ class Downstream:
 
     def exposed(self, tool: str) -> str:
         return f"{self.name}.{tool}" if self.name else tool
+
+    @property
+    def scope(self) -> str:
+        """Its name in the pin store: its ``--server`` name, or ``label`` alone."""
+        return self.name or self.label
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,17 +13,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict
 from contextlib import AsyncExitStack
 from typing import Any
 
 import mcp_types as types
 
+from mcp import ClientSession
 from proctor.approvals import ApprovalQueue, ApprovalState
 from proctor.audit import AuditHook, AuditLog
+from proctor.errors import RegistrationError
 from proctor.gate import Gate
 from proctor.mcp._downstream import Downstream, Remote, as_json, connect, list_all
+from proctor.mcp._pinning import PinGuard, PinMode
 from proctor.model import Environment, Outcome, OutcomeStatus, Session
+from proctor.pins import ToolPins
 from proctor.policy import CompiledPolicy, PolicySet
 from proctor.tools import Tool
 
@@ -55,6 +60,8 @@ class McpProxy:
         tenant: str,
         principal: str,
         environment: Environment | str = Environment.PRODUCTION,
+        pins: PinMode | str = PinMode.ENFORCE,
+        relist_seconds: float = 5.0,
     ) -> None:
         self.policy = policy
         self.servers = servers
@@ -63,8 +70,15 @@ class McpProxy:
         self.tenant = tenant
         self.principal = principal
         self.environment = Environment(environment)
-        self.gate = Gate(PolicySet.of(policy), hooks=[AuditHook(audit)], approvals=queue)
+        self.guard = PinGuard(ToolPins(queue.engine, queue.recorder, queue.access), pins)
+        self.gate = Gate(
+            PolicySet.of(policy), hooks=[AuditHook(audit), self.guard], approvals=queue
+        )
         self.remotes: dict[str, Remote] = {}
+        self.relist_seconds = relist_seconds
+        self._downstreams: list[tuple[Downstream, ClientSession]] = []
+        self._listed_at = 0.0
+        self._listing = asyncio.Lock()
         self._stack = AsyncExitStack()
         self._sessions: OrderedDict[str, Session] = OrderedDict()
         self._default: Session | None = None
@@ -74,30 +88,60 @@ class McpProxy:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect to every downstream, register the tools the policy names with the gate."""
+        """Connect to every downstream, register the tools the policy names with the gate,
+        record their definitions in the pin store."""
         for server in self.servers:
             session = await connect(self._stack, server)
-            for tool in await list_all(session):
-                name = server.exposed(tool.name)
-                plan = self.policy.tools.get(name)
-                if plan is None:
-                    log.info("downstream tool %s is not in the policy: hidden", name)
-                    continue
-                remote = Remote(server, session, tool)
-                self.remotes[name] = remote
-                self.gate.register(
-                    Tool(
-                        name=name,
-                        fn=remote.call,
-                        description=tool.description or plan.spec.description,
-                        is_async=True,
-                        params_model=plan.args_model,
-                        output=None,
-                    )
-                )
+            self._downstreams.append((server, session))
+        await self.relist()
         worker = self.queue.worker()
         if worker is not None:  # expiry, recovery, and approved calls nobody asked for yet
             self._worker = asyncio.create_task(worker.arun(2.0, self._stop))
+
+    async def relist(self) -> None:
+        """List every downstream again: register tools the policy names that are new here,
+        and record every definition in the pin store (``PinGuard.refresh``)."""
+        started = self._listed_at > 0
+        async with self._listing:
+            for server, session in self._downstreams:
+                try:
+                    tools = await list_all(session)
+                except Exception as exc:  # its tools are blocked; the store keeps its pins
+                    log.warning("could not list the tools of %s: %s", server.scope, exc)
+                    self.guard.fail(server.scope, f"listing failed: {type(exc).__name__}: {exc}")
+                    continue
+                for tool in tools:
+                    try:
+                        self._remote(server, session, tool)
+                    except RegistrationError:
+                        if not started:
+                            raise  # at start: the policy and the server disagree, say so
+                        log.exception(
+                            "tool %s no longer matches the policy: not registered", tool.name
+                        )
+                await self.guard.refresh(server.scope, [(server.exposed(t.name), t) for t in tools])
+            self._listed_at = time.monotonic()
+
+    def _remote(self, server: Downstream, session: ClientSession, tool: types.Tool) -> None:
+        name = server.exposed(tool.name)
+        plan = self.policy.tools.get(name)
+        if plan is None:
+            log.info("downstream tool %s is not in the policy: hidden", name)
+            return
+        remote = Remote(server, session, tool)
+        first = name not in self.remotes
+        self.remotes[name] = remote
+        if first:
+            self.gate.register(
+                Tool(
+                    name=name,
+                    fn=remote.call,
+                    description=tool.description or plan.spec.description,
+                    is_async=True,
+                    params_model=plan.args_model,
+                    output=None,
+                )
+            )
 
     async def aclose(self) -> None:
         self._stop.set()
@@ -140,7 +184,14 @@ class McpProxy:
         envs = plan.spec.environments
         return (envs is None or self.environment in envs) and plan.autonomy <= grant.max_autonomy
 
+    async def alist_tools(self) -> list[types.Tool]:
+        """``tools/list``: list the downstreams again (a changed definition is seen now),
+        then ``list_tools``."""
+        await self.relist()
+        return self.list_tools()
+
     def list_tools(self) -> list[types.Tool]:
+        """The tools the policy allows here whose definition is pinned, and the ticket tool."""
         tools = [
             types.Tool(
                 name=name,
@@ -148,7 +199,7 @@ class McpProxy:
                 input_schema=self.policy.tools[name].args_model.model_json_schema(),
             )
             for name, remote in sorted(self.remotes.items())
-            if self.allowed(name)
+            if self.allowed(name) and self.guard.exposed(name, remote.tool)
         ]
         tools.append(
             types.Tool(
@@ -166,6 +217,8 @@ class McpProxy:
         self, name: str, args: dict[str, Any] | None, key: str | None = None
     ) -> types.CallToolResult:
         session = self.session_for(key)
+        if time.monotonic() - self._listed_at > self.relist_seconds:
+            await self.relist()  # a definition changed since the client listed: seen now
         if name == TICKET_TOOL:
             return await self._ticket(session, args or {})
         outcome = await self.gate.acall(session, name, dict(args or {}))
@@ -207,6 +260,6 @@ class McpProxy:
                 f"instructions>>\n{body}\n<</untrusted {approval_id}>>"
             )
         if res.done:
-            why = f": {res.note or res.error}" if (res.note or res.error) else ""
+            why = f": {res.error or res.note}" if (res.error or res.note) else ""
             return _result(f"ticket {approval_id} is {res.state}{why}", error=True)
         return _result(f"ticket {approval_id} is {res.state}; ask again later", error=True)

@@ -26,7 +26,7 @@ def build_server(proxy: McpProxy) -> Server[Any]:
     """The MCP server the clients talk to: its handlers call the proxy, nothing else."""
 
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=proxy.list_tools())
+        return types.ListToolsResult(tools=await proxy.alist_tools())
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         return await proxy.call_tool(params.name, params.arguments, key=_client_key(ctx))

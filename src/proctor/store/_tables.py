@@ -313,3 +313,27 @@ agent_grants = Table(
 )
 """What an agent key (a principal with role ``agent``) may open sessions for: agents and
 tenants (JSON lists; ``*`` in tenants: any tenant)."""
+
+# -- MCP tool pins (migration 0010_mcp_pins) ------------------------------------------------------
+
+mcp_tool_pins = Table(
+    "proctor_mcp_tool_pins",
+    metadata,
+    Column("server", String(64), primary_key=True, autoincrement=False),
+    Column("tool", String(256), primary_key=True, autoincrement=False),
+    Column("pinned_fingerprint", String(64), nullable=True),
+    Column("pinned_definition", Text, nullable=True),
+    Column("approved_by", String(256), nullable=True),
+    Column("approved_at", Float, nullable=True),
+    Column("accepted_findings", Text, nullable=True),
+    Column("seen_fingerprint", String(64), nullable=False),
+    Column("seen_definition", Text, nullable=False),
+    Column("seen_findings", Text, nullable=False),
+    Column("first_seen_at", Float, nullable=False),
+    Column("changed_at", Float, nullable=False),
+    Column("present", Integer, nullable=False),
+)
+"""One row per downstream tool of an MCP server (``server``: the proxy's name for it): the
+definition an operator approved (``pinned_*``: canonical JSON and its SHA-256; NULL until
+approved, or after a revocation) and the one last listed (``seen_*``, with the detectors'
+findings as a JSON list). ``present``: 1 if the last listing had it."""
