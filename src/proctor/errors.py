@@ -27,8 +27,10 @@
     ├── MemoryLeakError        content carried values or tokens of another tenant or subject
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
-    └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
-        └── GatewayConfigError     a gateway or proxy setting is invalid
+    ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
+    │   └── GatewayConfigError     a gateway or proxy setting is invalid
+    └── ReceiptError           a receipt is malformed, or its signature or inclusion proof
+                               does not verify (``proctor.audit.verify_receipt``)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -193,3 +195,7 @@ class GatewayError(ProctorError):
 
 class GatewayConfigError(GatewayError):
     """A gateway or proxy setting is invalid: names the setting and what was expected."""
+
+
+class ReceiptError(ProctorError):
+    """A receipt is malformed, not signed by a trusted key, or its inclusion proof fails."""

@@ -16,7 +16,8 @@ from proctor.audit import (
     record_hash,
     verify,
 )
-from proctor.audit._keys import verify_signature
+from proctor.audit._keys import verify_message, verify_signature
+from proctor.audit._merkle import merkle_root
 from proctor.store import GENESIS_HASH
 
 from .conftest import events_for
@@ -58,9 +59,13 @@ def test_a_checkpoint_is_signed_every_n_records(db_url, make_log):
     assert [c.seq for c in cps] == [5, 10]
     public = parse_public_key(cps[0].public_key)
     by_seq = {r.seq: r.hash for r in log.records()}
-    for cp in cps:
+    for before, cp in zip([0, 5], cps, strict=True):
         assert cp.head_hash == by_seq[cp.seq]
-        assert verify_signature(public, cp.seq, cp.head_hash, cp.signature)
+        assert (cp.version, cp.tree_from) == (2, before)
+        assert cp.root == merkle_root([by_seq[s] for s in range(before + 1, cp.seq + 1)])
+        assert verify_message(public, cp.message(), cp.signature)
+        # a version 2 signature is not a version 1 signature of the same head
+        assert not verify_signature(public, cp.seq, cp.head_hash, cp.signature)
 
 
 def test_a_checkpoint_is_signed_after_t_seconds(sqlite_url, make_log):

@@ -223,11 +223,12 @@ def test_a_forged_checkpoint_signature(log):
 
 def test_a_checkpoint_signed_by_another_key(log):
     other = Signer.from_seed("77" * 32)
-    head = row(log.engine, 20)["hash"]
+    cp = next(c for c in log.checkpoints() if c.seq == 20)
+    signature = other.sign_message(cp.message())
     sql(
         log.engine,
         f"UPDATE proctor_audit_checkpoints SET key_id = '{other.key_id}', public_key = "
-        f"'{other.public_hex}', signature = '{other.sign(20, head)}' WHERE seq = 20",
+        f"'{other.public_hex}', signature = '{signature}' WHERE seq = 20",
     )
     check(log, 20, Fault.UNTRUSTED_KEY)
     # without trusted keys the stored key is used: integrity, not authenticity

@@ -212,13 +212,19 @@ def outcome(
     result: Outcome,
     links: Sequence[str] = (),
     digest: Digest | None = None,
+    policy_sha256: str | None = None,
 ) -> Event:
-    """What came of a call: status, output digest (never the output), approval id, error."""
+    """What came of a call: status, output digest (never the output), approval id, error, and
+    what a receipt states (``_receipts``): the verdict, rule ids and policy (with the SHA-256
+    of its file, when known) the outcome followed."""
     body: dict[str, Any] = {
         "call_id": call.id,
         "tool": call.tool,
         "status": str(result.status),
         "verdict": str(result.decision.verdict),
+        "rule_ids": list(result.decision.rule_ids),
+        "policy": result.decision.policy,
+        "policy_sha256": policy_sha256,
         "approval_id": result.approval_id,
         "error": _scrubber(call.args)(result.error),
         "duration_ms": None if result.duration_ms is None else round(result.duration_ms, 3),

@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +30,8 @@ from sqlalchemy.pool import PoolProxiedConnection
 from proctor.audit._canonical import canonical_json
 from proctor.audit._errors import AuditError
 from proctor.audit._events import Event
-from proctor.audit._keys import Signer
+from proctor.audit._keys import Signer, checkpoint_message, tree_checkpoint_message
+from proctor.audit._merkle import merkle_root
 from proctor.audit._settings import AuditSettings
 from proctor.audit._writer import Pending, Schedule, Written, writer_for
 from proctor.store import (
@@ -96,7 +97,10 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """A signature over (seq, head hash) by the key ``key_id``."""
+    """A signature by the key ``key_id`` over (seq, head hash) (``version`` 1), or over
+    (seq, head hash, ``root``, ``tree_from``, ts) (``version`` 2): ``root`` is the Merkle root
+    over the hashes of records ``tree_from + 1 .. seq``, the records since the checkpoint
+    before (see ``_merkle``)."""
 
     seq: int
     head_hash: str
@@ -104,6 +108,20 @@ class Checkpoint:
     key_id: str
     public_key: str
     signature: str
+    version: int = 1
+    root: str | None = None
+    tree_from: int | None = None
+
+    def message(self) -> bytes:
+        """The bytes the signature is over, for this checkpoint's version. A version other
+        than 1 and 2, or a version 2 row without its root, signs nothing that verifies."""
+        if self.version == 1:
+            return checkpoint_message(self.seq, self.head_hash)
+        if self.version == 2 and self.root is not None and self.tree_from is not None:
+            return tree_checkpoint_message(
+                self.seq, self.head_hash, self.root, self.tree_from, self.ts
+            )
+        return b""
 
 
 _RECORD_COLUMNS = (
@@ -336,17 +354,35 @@ class AuditLog:
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 
-    def _sign(self, conn: Connection, seq: int, head_hash: str) -> Checkpoint:
+    def _sign(self, conn: Connection, seq: int, head_hash: str, tree_from: int) -> Checkpoint:
+        """Sign a version 2 checkpoint at ``seq``: the head hash and the Merkle root over the
+        records since the checkpoint at ``tree_from``, read back in one query."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
-        cp = Checkpoint(
+        hashes = list(
+            conn.execute(
+                select(audit_records.c.hash)
+                .where(audit_records.c.seq > tree_from, audit_records.c.seq <= seq)
+                .order_by(audit_records.c.seq)
+            ).scalars()
+        )
+        if len(hashes) != seq - tree_from or (hashes and hashes[-1] != head_hash):
+            raise AuditError(
+                f"cannot checkpoint: records {tree_from + 1}..{seq} are not all there "
+                f"({len(hashes)} found) or do not end at the head; run proctor audit verify"
+            )
+        unsigned = Checkpoint(
             seq,
             head_hash,
             utc_now(),
             self.signer.key_id,
             self.signer.public_hex,
-            self.signer.sign(seq, head_hash),
+            "",
+            2,
+            merkle_root(hashes),
+            tree_from,
         )
+        cp = replace(unsigned, signature=self.signer.sign_message(unsigned.message()))
         conn.execute(
             insert(audit_checkpoints).values(
                 seq=cp.seq,
@@ -355,6 +391,9 @@ class AuditLog:
                 key_id=cp.key_id,
                 public_key=cp.public_key,
                 signature=cp.signature,
+                version=cp.version,
+                root=cp.root,
+                tree_from=cp.tree_from,
             )
         )
         return cp
@@ -372,7 +411,7 @@ class AuditLog:
                     ).one()
                     if int(head.seq) == 0 or int(head.seq) == int(head.checkpoint_seq):
                         return None
-                    cp = self._sign(conn, int(head.seq), str(head.hash))
+                    cp = self._sign(conn, int(head.seq), str(head.hash), int(head.checkpoint_seq))
                     conn.execute(
                         update(audit_head)
                         .where(audit_head.c.id == 1)
@@ -441,6 +480,22 @@ def read_checkpoints(engine: Engine) -> list[Checkpoint]:
                 audit_checkpoints.c.key_id,
                 audit_checkpoints.c.public_key,
                 audit_checkpoints.c.signature,
+                audit_checkpoints.c.version,
+                audit_checkpoints.c.root,
+                audit_checkpoints.c.tree_from,
             ).order_by(audit_checkpoints.c.seq)
         ).all()
-    return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    return [
+        Checkpoint(
+            int(r[0]),
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            int(r[6]),
+            r[7],
+            None if r[8] is None else int(r[8]),
+        )
+        for r in rows
+    ]
