@@ -15,6 +15,7 @@ from proctor.cli import (
     mcp_proxy,
     memory,
     policy,
+    receipt,
     scan,
     serve,
     vault,
@@ -36,6 +37,7 @@ app.add_typer(breakglass.app, name="breakglass")
 app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
+app.add_typer(receipt.app, name="receipt")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)
