@@ -65,9 +65,7 @@ def verify_cmd(
     ],
     require_proof: Annotated[
         bool,
-        typer.Option(
-            "--require-proof", help="Fail unless the receipt carries an inclusion proof."
-        ),
+        typer.Option("--require-proof", help="Fail unless the receipt carries an inclusion proof."),
     ] = False,
 ) -> None:
     """Check a receipt without the database: its signature and, if completed, its proof.
