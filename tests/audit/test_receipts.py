@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -257,3 +258,53 @@ def test_an_outcome_recorded_before_receipts_has_none(sqlite_url, make_log):
     rec = log.append(Event(EventKind.OUTCOME, {"call_id": "call_old", "tool": "t"}, "ses_1"))
     with pytest.raises(ReceiptError, match="recorded before receipts"):
         receipt_for(rec, log.signer)
+
+
+def test_concurrent_calls_each_get_their_own_receipt_while_checkpoints_race(db_url, make_log):
+    """8 threads call at once while checkpoints are signed every 7 records and by a thread of
+    its own: every receipt names its own call and record, and completes against whichever
+    checkpoint covers it."""
+    log = make_log(db_url, checkpoint_every=7)
+    gate = Gate(refunds_policy(), hooks=[AuditHook(log)])
+
+    @gate.tool("payments.refund")
+    def refund(order_id: str, amount: float) -> str:
+        return "ok"
+
+    outs: list[Outcome] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def agent(n: int) -> None:
+        session = gate.open_session("refunds-bot", principal=f"ticket:T-{n}", tenant="acme")
+        for i in range(6):
+            out = refund(session, order_id=f"O-{n}-{i}", amount=[40.0, 250.0, 5000.0][i % 3])
+            with lock:
+                outs.append(out)
+
+    def checkpointer() -> None:
+        while not stop.is_set():
+            log.checkpoint()
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in range(8)]
+    signer = threading.Thread(target=checkpointer)
+    signer.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    signer.join()
+    gate.close()
+    log.checkpoint()
+    assert len(outs) == 48
+    seqs = set()
+    for out in outs:
+        r = out.receipt
+        assert r is not None
+        assert (r.call_id, r.status) == (out.call_id, str(out.status))
+        seqs.add(r.seq)
+        done = complete_receipt(log.engine, r)
+        assert verify_receipt(done, [KEY], require_proof=True).included
+    assert len(seqs) == 48
+    assert verify(log.engine, [KEY]).ok
