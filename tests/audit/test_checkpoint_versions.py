@@ -16,7 +16,7 @@ from proctor.audit import (
     verify,
     verify_receipt,
 )
-from proctor.audit._log import utc_now
+from proctor.audit._checkpoints import utc_now
 from proctor.errors import ReceiptError
 from proctor.store import create_store_engine, migrate
 

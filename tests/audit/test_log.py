@@ -147,3 +147,35 @@ def test_links_must_name_earlier_records(sqlite_url, make_log):
     other = AuditLog(log.engine, log.signer)  # another process: knows the id from the database
     other.append(Event(EventKind.OUTCOME, {}, "s", (first.id,)))
     assert log.count() == 2
+
+
+def test_a_checkpoint_signed_elsewhere_while_the_root_is_computed(db_url, make_log, monkeypatch):
+    """The root is computed outside the head's lock: if another process signs meanwhile, this
+    one does not sign an overlapping tree; it starts again from the new checkpoint."""
+    from proctor.audit import _checkpoints
+
+    log = make_log(db_url, checkpoint_every=10**6)
+    other = make_log(db_url, checkpoint_every=10**6)
+    for e in events_for(5):
+        log.append(e)
+    real = _checkpoints.merkle_root
+    raced: list[int] = []
+
+    def racing(hashes: list[str]) -> str:
+        if not raced:
+            raced.append(len(hashes))
+            other.append(events_for(1)[0])
+            signed = other.checkpoint()
+            assert signed is not None
+            assert (signed.tree_from, signed.seq) == (0, 6)
+        return real(hashes)
+
+    monkeypatch.setattr(_checkpoints, "merkle_root", racing)
+    assert log.checkpoint() is None  # the head, 6, is signed already
+    assert raced == [5]
+    for e in events_for(2):
+        log.append(e)
+    cp = log.checkpoint()
+    assert cp is not None
+    assert [(c.tree_from, c.seq) for c in log.checkpoints()] == [(0, 6), (6, 8)]
+    assert verify(log.engine, [parse_public_key(log.signer.public_hex)]).ok

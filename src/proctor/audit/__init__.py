@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from proctor.audit import _events as events
 from proctor.audit._canonical import canonical_json, mask_args, mask_value, record_hash
+from proctor.audit._checkpoints import Checkpoint
 from proctor.audit._errors import AuditError, AuditKeyError
 from proctor.audit._events import Event, EventKind
 from proctor.audit._hook import AuditHook
@@ -20,7 +21,7 @@ from proctor.audit._keys import (
     parse_public_key,
     tree_checkpoint_message,
 )
-from proctor.audit._log import AuditLog, Checkpoint, Record
+from proctor.audit._log import AuditLog, Record
 from proctor.audit._merkle import inclusion_path, leaf_hash, merkle_root, root_from_path
 from proctor.audit._receipts import (
     ReceiptCheck,

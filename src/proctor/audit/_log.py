@@ -18,38 +18,30 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from proctor.audit._canonical import canonical_json
+from proctor.audit._checkpoints import Checkpoint, read_checkpoints, sign_checkpoint, utc_now
 from proctor.audit._errors import AuditError
 from proctor.audit._events import Event
-from proctor.audit._keys import Signer, checkpoint_message, tree_checkpoint_message
-from proctor.audit._merkle import merkle_root
+from proctor.audit._keys import Signer
 from proctor.audit._settings import AuditSettings
 from proctor.audit._writer import Pending, Schedule, Written, writer_for
 from proctor.store import (
-    audit_checkpoints,
     audit_head,
     audit_records,
     create_store_engine,
     migrate,
 )
-from proctor.store._engine import WRITE
 from proctor.vault._digest import KeyedDigest
 
 log = logging.getLogger("proctor.audit")
 _RECENT = 100_000  # ids remembered to check links without a query
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,35 +85,6 @@ class Record:
         if with_body:
             fields["body"] = self.body
         return fields
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """A signature by the key ``key_id`` over (seq, head hash) (``version`` 1), or over
-    (seq, head hash, ``root``, ``tree_from``, ts) (``version`` 2): ``root`` is the Merkle root
-    over the hashes of records ``tree_from + 1 .. seq``, the records since the checkpoint
-    before (see ``_merkle``)."""
-
-    seq: int
-    head_hash: str
-    ts: str
-    key_id: str
-    public_key: str
-    signature: str
-    version: int = 1
-    root: str | None = None
-    tree_from: int | None = None
-
-    def message(self) -> bytes:
-        """The bytes the signature is over, for this checkpoint's version. A version other
-        than 1 and 2, or a version 2 row without its root, signs nothing that verifies."""
-        if self.version == 1:
-            return checkpoint_message(self.seq, self.head_hash)
-        if self.version == 2 and self.root is not None and self.tree_from is not None:
-            return tree_checkpoint_message(
-                self.seq, self.head_hash, self.root, self.tree_from, self.ts
-            )
-        return b""
 
 
 _RECORD_COLUMNS = (
@@ -354,70 +317,13 @@ class AuditLog:
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 
-    def _sign(self, conn: Connection, seq: int, head_hash: str, tree_from: int) -> Checkpoint:
-        """Sign a version 2 checkpoint at ``seq``: the head hash and the Merkle root over the
-        records since the checkpoint at ``tree_from``, read back in one query."""
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the current head now, unless it is already signed or the log is empty (see
+        ``_checkpoints.sign_checkpoint``: the Merkle root is computed outside the head's lock)."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
-        hashes = list(
-            conn.execute(
-                select(audit_records.c.hash)
-                .where(audit_records.c.seq > tree_from, audit_records.c.seq <= seq)
-                .order_by(audit_records.c.seq)
-            ).scalars()
-        )
-        if len(hashes) != seq - tree_from or (hashes and hashes[-1] != head_hash):
-            raise AuditError(
-                f"cannot checkpoint: records {tree_from + 1}..{seq} are not all there "
-                f"({len(hashes)} found) or do not end at the head; run proctor audit verify"
-            )
-        unsigned = Checkpoint(
-            seq,
-            head_hash,
-            utc_now(),
-            self.signer.key_id,
-            self.signer.public_hex,
-            "",
-            2,
-            merkle_root(hashes),
-            tree_from,
-        )
-        cp = replace(unsigned, signature=self.signer.sign_message(unsigned.message()))
-        conn.execute(
-            insert(audit_checkpoints).values(
-                seq=cp.seq,
-                head_hash=cp.head_hash,
-                ts=cp.ts,
-                key_id=cp.key_id,
-                public_key=cp.public_key,
-                signature=cp.signature,
-                version=cp.version,
-                root=cp.root,
-                tree_from=cp.tree_from,
-            )
-        )
-        return cp
-
-    def checkpoint(self) -> Checkpoint | None:
-        """Sign the current head now, unless it is already signed or the log is empty."""
         try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE: True})
-                with conn.begin():
-                    head = conn.execute(
-                        select(audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq)
-                        .where(audit_head.c.id == 1)
-                        .with_for_update()
-                    ).one()
-                    if int(head.seq) == 0 or int(head.seq) == int(head.checkpoint_seq):
-                        return None
-                    cp = self._sign(conn, int(head.seq), str(head.hash), int(head.checkpoint_seq))
-                    conn.execute(
-                        update(audit_head)
-                        .where(audit_head.c.id == 1)
-                        .values(checkpoint_seq=cp.seq, checkpoint_at=self._clock())
-                    )
-                    return cp
+            return sign_checkpoint(self.engine, self.signer, self._clock)
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot checkpoint the audit log: {exc}") from exc
 
@@ -467,35 +373,3 @@ class AuditLog:
 
     def checkpoints(self) -> list[Checkpoint]:
         return read_checkpoints(self.engine)
-
-
-def read_checkpoints(engine: Engine) -> list[Checkpoint]:
-    """Every signed checkpoint, in sequence order."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                audit_checkpoints.c.seq,
-                audit_checkpoints.c.head_hash,
-                audit_checkpoints.c.ts,
-                audit_checkpoints.c.key_id,
-                audit_checkpoints.c.public_key,
-                audit_checkpoints.c.signature,
-                audit_checkpoints.c.version,
-                audit_checkpoints.c.root,
-                audit_checkpoints.c.tree_from,
-            ).order_by(audit_checkpoints.c.seq)
-        ).all()
-    return [
-        Checkpoint(
-            int(r[0]),
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            int(r[6]),
-            r[7],
-            None if r[8] is None else int(r[8]),
-        )
-        for r in rows
-    ]

@@ -23,10 +23,11 @@ from dataclasses import dataclass, replace
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, select
 
+from proctor.audit._checkpoints import read_checkpoints
 from proctor.audit._errors import AuditError
 from proctor.audit._events import EventKind
 from proctor.audit._keys import Signer, key_id, tree_checkpoint_message, verify_message
-from proctor.audit._log import _RECORD_COLUMNS, Record, _record, read_checkpoints
+from proctor.audit._log import _RECORD_COLUMNS, Record, _record
 from proctor.audit._merkle import inclusion_path, merkle_root, root_from_path
 from proctor.errors import ReceiptError
 from proctor.model import InclusionProof, Receipt, SignedTree

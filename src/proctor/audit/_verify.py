@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from proctor.audit._canonical import record_hash
+from proctor.audit._checkpoints import Checkpoint, read_checkpoints
 from proctor.audit._keys import key_id, parse_public_key, verify_message
-from proctor.audit._log import Checkpoint, read_checkpoints
 from proctor.audit._merkle import merkle_root
 from proctor.store import (
     GENESIS_HASH,
