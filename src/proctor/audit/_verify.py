@@ -76,6 +76,7 @@ class Report:
     last_checkpoint: int
     keys_trusted: bool
     problems: tuple[Problem, ...] = field(default=())
+    roots: int = 0  # Merkle roots of version 2 checkpoints recomputed from the records
 
     @property
     def ok(self) -> bool:
@@ -444,6 +445,7 @@ def verify(
         last_checkpoint=cps[-1].seq if cps else 0,
         keys_trusted=trusted_keys is not None,
         problems=tuple(problems[:max_problems]),
+        roots=len(roots),
     )
 
 
