@@ -31,8 +31,8 @@ log = logging.getLogger("proctor.audit")
 
 class AuditHook(GateHooks):
     """Records what the gate decides and what comes of it in ``log``. With ``receipts`` (the
-    default), each recorded outcome comes back with its signed receipt (``Outcome.receipt``,
-    about 50 µs of Ed25519 per call; see docs/audit.md, Receipts)."""
+    default), each recorded outcome comes back with its signed receipt (``Outcome.receipt``:
+    one Ed25519 signature per call, after the commit; see docs/audit.md, Receipts)."""
 
     def __init__(
         self, log: AuditLog, *, max_sessions: int = 100_000, receipts: bool = True

@@ -1,4 +1,5 @@
-"""Verification: recompute the chain from the stored rows and check every signed checkpoint.
+"""Verification: recompute the chain from the stored rows and check every signed checkpoint,
+and the Merkle root each version 2 checkpoint signs over the records since the one before.
 
 It trusts nothing in the database but the rows' content: not the head table, not the public
 keys stored beside the signatures (unless told to, for a quick look). Each problem names the
