@@ -30,10 +30,12 @@ from proctor.audit import (
     verify,
     verify_receipt,
 )
+from proctor.model import Receipt, new_id
 from proctor.policy import load_policy
 from proctor.store import StoreSettings
 
 SEED = "be" * 32
+SIGNER = Signer.from_seed(SEED)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -58,6 +60,7 @@ def open_log(tmp: Path, name: str, **kw: object) -> AuditLog:
 
 
 def outcome(n: int) -> Event:
+    rid = new_id("rec")
     body = {
         "call_id": f"call_{n:016x}",
         "tool": "payments.refund",
@@ -69,8 +72,14 @@ def outcome(n: int) -> Event:
         "approval_id": None,
         "error": "Refunds above 1000 are never made by an agent.",
         "duration_ms": None,
+        "agent": "refunds-bot",
+        "tenant": "acme",
+        "environment": "production",
+        "principal": "hmac-sha256:audit-bench:" + "00" * 32,
+        "args_commitment": Receipt.commit(SIGNER.receipt_salt(rid), {"order_id": f"O-{n}"}),
+        "commitment_key": SIGNER.key_id,
     }
-    return Event(EventKind.OUTCOME, body, "ses_bench")
+    return Event(EventKind.OUTCOME, body, "ses_bench", id=rid)
 
 
 def main() -> None:
@@ -86,9 +95,14 @@ def main() -> None:
     show("Ed25519 signature alone (the machine's baseline)", raw * 1e6, "us")
     sign = per_op(lambda: receipt_for(rec, signer), 2000)
     show("sign one receipt (build from the record + Ed25519)", sign * 1e6, "us")
+    args = {"order_id": "O-1", "amount": 5000.0}
+    commit = per_op(lambda: Receipt.commit(signer.receipt_salt(rec.id), args), 2000)
+    show("commit to a call's arguments (derive the salt + SHA-256)", commit * 1e6, "us")
     receipt = receipt_for(rec, signer)
     check = per_op(lambda: verify_receipt(receipt, [key]), 2000)
     show("verify a receipt (signature only)", check * 1e6, "us")
+    opened = per_op(lambda: verify_receipt(receipt, [key], args={"order_id": "O-500"}), 2000)
+    show("verify a receipt and its arguments", opened * 1e6, "us")
 
     hashes = [r.hash for r in records]
     root = per_op(lambda: merkle_root(hashes), 50)

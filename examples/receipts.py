@@ -33,6 +33,9 @@ session = gate.open_session("refunds-bot", principal="ticket:T-1", tenant="acme"
 denied = refund(session, order_id="O-1001", amount=5000.0)
 assert denied.receipt is not None
 (tmp / "receipt.json").write_text(denied.receipt.to_json())
+small = refund(session, order_id="O-1002", amount=40.0)  # allowed and executed
+assert small.receipt is not None
+(tmp / "small.json").write_text(small.receipt.to_json())  # its "opening" opens the arguments
 
 log.checkpoint()  # normally every 1000 records or 60 s; then the receipt can be completed
 completed = complete_receipt(log.engine, denied.receipt)
@@ -54,7 +57,19 @@ try:
 except ReceiptError as exc:
     print("forged:", exc)
 
+# the small refund's receipt checks against its own arguments, not a larger refund's
+receipt = Receipt.from_json((tmp / "small.json").read_text())
+print("small.json", receipt.agent, receipt.tenant, receipt.environment, receipt.verdict, end=" ")
+check = verify_receipt(receipt, [key], args={"order_id": "O-1002", "amount": 40.0})
+print("arguments match" if check.args_checked else "?")
+try:
+    verify_receipt(receipt, [key], args={"order_id": "O-1002", "amount": 4000.0})
+except ReceiptError as exc:
+    print("presented for 4000.0:", exc)
+
 # Expected output (checked by tests/test_docs.py):
 # receipt.json payments.refund DENY denied ['refund.over-1000'] record 3 signed
 # completed.json payments.refund DENY denied ['refund.over-1000'] record 3 included
 # forged: the receipt's signature does not verify: it was altered, or signed by another log
+# small.json refunds-bot acme production ALLOW arguments match
+# presented for 4000.0: not the arguments the receipt commits to (or a wrong opening)

@@ -18,6 +18,7 @@ from proctor.audit import (
 )
 from proctor.audit._checkpoints import utc_now
 from proctor.errors import ReceiptError
+from proctor.model import Receipt
 from proctor.store import create_store_engine, migrate
 
 from .conftest import SEED
@@ -34,8 +35,14 @@ def outcome(n: int) -> Event:
         "rule_ids": ["refund.over-1000"],
         "policy": "refunds-bot@0123456789ab",
         "policy_sha256": None,
+        "agent": "refunds-bot",
+        "tenant": "acme",
+        "environment": "production",
+        "principal": "hmac-sha256:audit-x:" + "00" * 32,
+        "args_commitment": Receipt.commit(SIGNER.receipt_salt(f"rec_{n}"), {"n": n}),
+        "commitment_key": SIGNER.key_id,
     }
-    return Event(EventKind.OUTCOME, body, "ses_1")
+    return Event(EventKind.OUTCOME, body, "ses_1", id=f"rec_{n}")
 
 
 def test_old_checkpoints_stay_verifiable_after_the_upgrade(db_url):
@@ -65,7 +72,8 @@ def test_old_checkpoints_stay_verifiable_after_the_upgrade(db_url):
     assert report.checkpoints == 3
 
     receipt = complete_receipt(engine, receipt_for(new[1], SIGNER))
-    assert verify_receipt(receipt, [SIGNER.public_key], require_proof=True).checkpoint_seq == 12
+    check = verify_receipt(receipt, [SIGNER.public_key], require_proof=True, args={"n": 8})
+    assert (check.checkpoint_seq, check.args_checked) == (12, True)
     signed_only = receipt_for(old[3], SIGNER)
     assert not verify_receipt(signed_only, [SIGNER.public_key]).included
     with pytest.raises(ReceiptError, match="before checkpoints carried Merkle roots"):

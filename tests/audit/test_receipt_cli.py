@@ -102,3 +102,37 @@ def test_get_an_unknown_call_and_without_a_key(recorded):
         nokey = run("get", outs[0].call_id, url=url, key=False)
         assert nokey.exit_code == 2
         assert "no signing key" in nokey.output
+
+
+def test_verify_args_checks_the_commitment(recorded, tmp_path):
+    """A genuine receipt for the 40.00 refund presented as covering the 5000.00 one: verify
+    --args fails; with the real arguments it passes; without --args the rest still checks."""
+    url, _, outs = recorded
+    small = outs[0]
+    path = tmp_path / "small.json"
+    assert run("get", small.call_id, "-o", str(path), url=url).exit_code == 0
+    real, large = tmp_path / "real.json", tmp_path / "large.json"
+    real.write_text(json.dumps({"order_id": "O-1", "amount": 40.0}))
+    large.write_text(json.dumps({"amount": 5000.0, "order_id": "O-1"}))
+    ok = run("verify", str(path), "--public-key", PUBLIC, "--args", str(real), key=False)
+    assert ok.exit_code == 0, ok.output
+    assert "agent refunds-bot, tenant acme, production, session ses_" in ok.output
+    assert "arguments match" in ok.output
+    bad = run("verify", str(path), "--public-key", PUBLIC, "--args", str(large), key=False)
+    assert bad.exit_code == 1
+    assert "FAIL not the arguments the receipt commits to" in bad.output
+    plain = run("verify", str(path), "--public-key", PUBLIC, key=False)
+    assert plain.exit_code == 0
+    assert "arguments not checked" in plain.output
+    # the receipt without its opening: everything else verifies, the arguments cannot
+    text = json.loads(path.read_text())
+    del text["opening"]
+    path.write_text(json.dumps(text))
+    assert run("verify", str(path), "--public-key", PUBLIC, key=False).exit_code == 0
+    closed = run("verify", str(path), "--public-key", PUBLIC, "--args", str(real), key=False)
+    assert closed.exit_code == 1
+    assert "no opening" in closed.output
+    large.write_text("[1]")
+    assert run("verify", str(path), "--public-key", PUBLIC, "--args", str(large)).exit_code == 2
+    missing = tmp_path / "nothere.json"
+    assert run("verify", str(path), "--public-key", PUBLIC, "--args", str(missing)).exit_code == 2

@@ -123,9 +123,14 @@ def completed(tmp_path_factory) -> Receipt:
     return done
 
 
-def rejected(text: bytes) -> bool:
+ARGS = {"order_id": "O-1", "amount": 250.0}  # the completed receipt's call
+
+
+def rejected(text: bytes, args: dict[str, object] | None = ARGS) -> bool:
+    """Whether the receipt is refused, checked with the call's arguments (the unsigned opening
+    counts only then)."""
     try:
-        verify_receipt(Receipt.from_json(text), [KEY], require_proof=True)
+        verify_receipt(Receipt.from_json(text), [KEY], require_proof=True, args=args)
     except ReceiptError:
         return True
     return False
@@ -156,7 +161,9 @@ def test_one_byte_changed_to_anything_is_rejected(completed, data):
     assert rejected(raw[:i] + bytes([b]) + raw[i + 1 :])
 
 
-FIELDS = [f.name for f in dataclasses.fields(Receipt) if f.name not in ("proof", "signature")]
+FIELDS = [
+    f.name for f in dataclasses.fields(Receipt) if f.name not in ("proof", "signature", "opening")
+]
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -171,14 +178,88 @@ def test_any_field_changed_and_re_encoded_is_rejected(completed, field, data):
         new = tuple(
             data.draw(st.lists(st.text(max_size=8), max_size=3).filter(lambda v: tuple(v) != value))
         )
-    elif field in ("record_hash", "policy_sha256"):
+    elif field in ("record_hash", "policy_sha256", "args_commitment"):
         new = data.draw(
             st.binary(min_size=32, max_size=32).map(bytes.hex).filter(lambda v: v != value)
         )
     else:
         new = data.draw(st.text(max_size=30).filter(lambda v: v != value))
     forged = dataclasses.replace(completed, **{field: new})
-    assert rejected(forged.to_json().encode())
+    assert rejected(forged.to_json().encode(), args=None)
+
+
+def test_the_fields_that_say_what_is_covered_are_signed(completed):
+    """The session, its agent, tenant, environment and principal, and the arguments'
+    commitment: each is in the signed statement (the property test above changes them)."""
+    assert {
+        "session_id",
+        "agent",
+        "tenant",
+        "environment",
+        "principal",
+        "args_commitment",
+    } <= set(FIELDS)
+    st_ = completed.statement()
+    assert st_["session"] == {
+        "agent": "refunds-bot",
+        "environment": "production",
+        "id": completed.session_id,
+        "principal": completed.principal,
+        "tenant": "acme",
+    }
+    assert completed.session_id.startswith("ses_")
+    # the principal is the log's keyed digest, never the id itself
+    assert completed.principal.startswith("hmac-sha256:audit-")
+    assert "T-9" not in completed.to_json()
+
+
+def test_the_receipt_opens_on_its_arguments_only(completed):
+    text = completed.to_json().encode()
+    assert not rejected(text)
+    check = verify_receipt(completed, [KEY], args=ARGS)
+    assert check.args_checked
+    assert not verify_receipt(completed, [KEY]).args_checked
+    for other in (
+        {"order_id": "O-1", "amount": 2500.0},  # a larger transfer
+        {"order_id": "O-2", "amount": 250.0},
+        {"order_id": "O-1", "amount": 250},  # another JSON number: other bytes
+        {"order_id": "O-1", "amount": 250.0, "note": None},
+        {"order_id": "O-1"},
+        {},
+    ):
+        assert rejected(text, other), other
+        with pytest.raises(ReceiptError, match="not the arguments the receipt commits to"):
+            verify_receipt(completed, [KEY], args=other)
+    # the opening is not signed: without args a changed opening still verifies; with them not
+    changed = dataclasses.replace(completed, opening="00" * 32)
+    assert not rejected(changed.to_json().encode(), args=None)
+    assert rejected(changed.to_json().encode())
+    bare = dataclasses.replace(completed, opening=None)
+    assert not rejected(bare.to_json().encode(), args=None)
+    with pytest.raises(ReceiptError, match="no opening"):
+        verify_receipt(bare, [KEY], args=ARGS)
+
+
+def test_the_commitment_hides_the_arguments(sqlite_url, make_log):
+    """The same arguments in two calls: two unrelated commitments, and neither is the salt-free
+    hash of the arguments (nothing to test guesses against). The salt is in no record."""
+    log = make_log(sqlite_url)
+    a, b = (o.receipt for o in run_calls(log, amounts=(40.0, 40.0)))
+    assert a is not None
+    assert b is not None
+    assert a.opening
+    assert b.opening
+    assert a.args_commitment != b.args_commitment
+    assert a.opening != b.opening
+    args = {"order_id": "O-1", "amount": 40.0}
+    assert a.opens(args)
+    assert b.opens(args)
+    bare = hashlib.sha256(canonical_json(args).encode()).hexdigest()
+    assert bare not in (a.args_commitment, b.args_commitment)
+    everything = "".join(r.body_json for r in log.records())
+    assert a.opening not in everything
+    assert b.opening not in everything
+    assert a.args_commitment in everything  # the record holds the commitment, not the salt
 
 
 def test_a_wrong_public_key_is_rejected(completed):
@@ -308,3 +389,35 @@ def test_concurrent_calls_each_get_their_own_receipt_while_checkpoints_race(db_u
         assert verify_receipt(done, [KEY], require_proof=True).included
     assert len(seqs) == 48
     assert verify(log.engine, [KEY]).ok
+
+
+def test_an_outcome_recorded_before_receipts_named_the_session_has_none(sqlite_url, make_log):
+    from proctor.audit import Event, EventKind
+
+    log = make_log(sqlite_url)
+    v1_body = {
+        "call_id": "call_old",
+        "tool": "t",
+        "status": "executed",
+        "verdict": "ALLOW",
+        "rule_ids": [],
+        "policy": "p@0",
+    }
+    rec = log.append(Event(EventKind.OUTCOME, v1_body, "ses_1"))
+    with pytest.raises(ReceiptError, match="no agent, tenant, environment, principal, args_comm"):
+        receipt_for(rec, log.signer)
+
+
+def test_after_a_key_rotation_the_rebuilt_receipt_has_no_opening(sqlite_url, make_log):
+    """Only the key that committed re-derives the salt: another key signs a receipt that
+    verifies, without an opening (the holder's original receipt keeps its own)."""
+    log = make_log(sqlite_url)
+    (out,) = run_calls(log, amounts=(40.0,))
+    assert out.receipt is not None
+    assert out.receipt.opening is not None
+    again = receipt_for(find_outcome(log.engine, out.call_id), OTHER)
+    assert again.opening is None
+    assert again.args_commitment == out.receipt.args_commitment
+    assert verify_receipt(again, [OTHER.public_key]).receipt == again
+    with pytest.raises(ReceiptError, match="no opening"):
+        verify_receipt(again, [OTHER.public_key], args={"order_id": "O-1", "amount": 40.0})

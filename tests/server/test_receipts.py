@@ -3,7 +3,10 @@ answer, on SQLite and PostgreSQL; it verifies offline and completes once checkpo
 
 from __future__ import annotations
 
+import pytest
+
 from proctor.audit import Signer, complete_receipt, verify_receipt
+from proctor.errors import ReceiptError
 from proctor.model import Receipt
 
 from ._world import SEED
@@ -26,10 +29,17 @@ def test_decide_and_call_answers_carry_a_verifiable_receipt(world):
             f"/v1/sessions/{sid}/call", "bot", {"tool": "orders.fetch", "args": {"order_id": "O-7"}}
         ).json()
     )
+    sent = [{"order_id": "O-1", "amount": a} for a in (40.0, 250.0, 5000.0)]
+    sent.append({"order_id": "O-7"})
     receipts = []
-    for body in answers:
+    for body, args in zip(answers, sent, strict=True):
         receipt = Receipt.from_dict(body["receipt"])
-        check = verify_receipt(receipt, [KEY])
+        check = verify_receipt(receipt, [KEY], args=args)  # the caller holds the opening
+        assert check.args_checked
+        assert receipt.session_id == sid
+        other = {**args, "order_id": "O-9"}
+        with pytest.raises(ReceiptError, match="not the arguments the receipt commits to"):
+            verify_receipt(receipt, [KEY], args=other)
         assert (receipt.call_id, receipt.status, receipt.verdict) == (
             body["call_id"],
             body["status"],

@@ -147,6 +147,7 @@ class AuditHook(GateHooks):
             [link] if link else [],
             self.log.digest,
             self._policy_sha256(outcome.decision.policy),
+            self.log.signer,
         )
         record = self.log.append(event)
         if not self.receipts or self.log.signer is None:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import hmac
 import logging
 import os
 from dataclasses import dataclass
@@ -30,7 +32,6 @@ log = logging.getLogger("proctor.audit")
 
 CHAIN = "proctor.audit/v1"
 CHAIN_V2 = "proctor.audit/v2"
-RECEIPT = "proctor.receipt/v1"
 
 
 def checkpoint_message(seq: int, head_hash: str) -> bytes:
@@ -142,6 +143,22 @@ class Signer:
             serialization.NoEncryption(),
         )
         return HKDF(hashes.SHA256(), 32, salt=None, info=b"proctor.audit/digest").derive(seed)
+
+    def receipt_salt(self, record_id: str) -> bytes:
+        """The 32-byte salt of the argument commitment in the receipt of record ``record_id``:
+        HMAC-SHA256, under a key derived (HKDF-SHA256) from the signing key, of the record id.
+        Re-derived, never stored: the log's readers cannot test guesses of the arguments
+        against the commitment; the receipt's holder gets it as the receipt's opening."""
+        return hmac.new(self._opening_key, record_id.encode(), hashlib.sha256).digest()
+
+    @functools.cached_property
+    def _opening_key(self) -> bytes:
+        seed = self.private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"proctor.receipt/opening").derive(seed)
 
     def sign(self, seq: int, head_hash: str) -> str:
         """A version 1 checkpoint signature (hex)."""

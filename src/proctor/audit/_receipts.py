@@ -1,12 +1,14 @@
 """Receipts: the audit log's signed statement about one outcome, and its inclusion proof.
 
 A receipt is built from one ``outcome`` record alone (call id, tool, status, verdict, rule ids,
-policy and its SHA-256 are in its body; seq, id, hash and time are its place in the chain), so
-the receipt handed to the caller at call time and the one ``proctor receipt get`` rebuilds later
-are the same bytes (Ed25519 signatures are deterministic). It is signed with the log's signing
-key: a third party needs one public key for receipts and checkpoints, and the two signed texts
-never coincide (a checkpoint's canonical JSON has the keys ``chain``, ``hash``, ``seq``..., a
-receipt's ``call_id``, ..., ``v``).
+policy and its SHA-256, the session's agent, tenant, environment and masked principal, and the
+commitment to the call's arguments are in its body; seq, id, hash, session and time are its
+place in the chain), so the receipt handed to the caller at call time and the one ``proctor
+receipt get`` rebuilds later are the same bytes (Ed25519 signatures are deterministic, and the
+opening is re-derived from the signing key and the record id, never stored). It is signed
+with the log's signing key: a third party needs one public key for receipts and checkpoints,
+and the two signed texts never coincide (a checkpoint's canonical JSON has the keys ``chain``,
+``hash``, ``seq``..., a receipt's ``args_commitment``, ``call_id``, ..., ``v``).
 
 Completing a receipt stores nothing: the checkpoint that covers its record already signs the
 Merkle root over the records since the checkpoint before; the inclusion path is recomputed
@@ -17,7 +19,7 @@ signature, the checkpoint's signature, and the root recomputed from the leaf and
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,11 +36,15 @@ from proctor.model import InclusionProof, Receipt, SignedTree
 from proctor.store import audit_records
 
 _RECEIPT_FIELDS = ("call_id", "tool", "status", "verdict", "rule_ids", "policy")
+_SESSION_FIELDS = ("agent", "tenant", "environment", "principal", "args_commitment")
 
 
 def receipt_for(record: Record, signer: Signer) -> Receipt:
-    """The signed receipt of an ``outcome`` record. Raises ``ReceiptError`` for another kind
-    of record, or an outcome recorded before receipts existed (no rule ids in its body)."""
+    """The signed receipt of an ``outcome`` record, with its opening: the salt of the argument
+    commitment, re-derived from ``signer`` (None if another key made the commitment: after a
+    key rotation, only the old key re-derives it). Raises ``ReceiptError`` for another kind of
+    record, or an outcome recorded before receipts existed or before they named the session
+    and the arguments they cover."""
     if record.kind != EventKind.OUTCOME:
         raise ReceiptError(f"record {record.seq} is a {record.kind!r} record, not an outcome")
     body = json.loads(record.body_json)
@@ -48,6 +54,13 @@ def receipt_for(record: Record, signer: Signer) -> Receipt:
             f"the outcome record {record.seq} has no {', '.join(missing)}: it was recorded "
             "before receipts existed, and no receipt can be signed for it"
         )
+    missing = [f for f in _SESSION_FIELDS if body.get(f) is None]
+    if missing or record.session_id is None:
+        raise ReceiptError(
+            f"the outcome record {record.seq} has no {', '.join(missing or ['session'])}: it "
+            f"was recorded before receipts named the session and the arguments they cover, "
+            "and no receipt can be signed for it"
+        )
     unsigned = Receipt(
         call_id=str(body["call_id"]),
         tool=str(body["tool"]),
@@ -56,13 +69,27 @@ def receipt_for(record: Record, signer: Signer) -> Receipt:
         rule_ids=tuple(str(r) for r in body["rule_ids"]),
         policy=str(body["policy"]),
         policy_sha256=body.get("policy_sha256"),
+        session_id=record.session_id,
+        agent=str(body["agent"]),
+        tenant=str(body["tenant"]),
+        environment=str(body["environment"]),
+        principal=str(body["principal"]),
+        args_commitment=str(body["args_commitment"]),
         seq=record.seq,
         record_id=record.id,
         record_hash=record.hash,
         ts=record.ts,
         key_id=signer.key_id,
     )
-    return replace(unsigned, signature=signer.sign_message(unsigned.message()))
+    return replace(
+        unsigned,
+        signature=signer.sign_message(unsigned.message()),
+        opening=(
+            signer.receipt_salt(record.id).hex()
+            if body.get("commitment_key") == signer.key_id
+            else None
+        ),
+    )
 
 
 def find_outcome(engine: Engine, call_id: str, session_id: str | None = None) -> Record:
@@ -139,19 +166,27 @@ def complete_receipt(engine: Engine, receipt: Receipt) -> Receipt:
 @dataclass(frozen=True, slots=True)
 class ReceiptCheck:
     """What ``verify_receipt`` established: the receipt is signed by a trusted key, and, if
-    ``included``, its record is in the tree the checkpoint at ``checkpoint_seq`` signed."""
+    ``included``, its record is in the tree the checkpoint at ``checkpoint_seq`` signed; if
+    ``args_checked``, the arguments given are the call's."""
 
     receipt: Receipt
     included: bool
     checkpoint_seq: int | None
+    args_checked: bool = False
 
 
 def verify_receipt(
-    receipt: Receipt, public_keys: Sequence[Ed25519PublicKey], *, require_proof: bool = False
+    receipt: Receipt,
+    public_keys: Sequence[Ed25519PublicKey],
+    *,
+    require_proof: bool = False,
+    args: Mapping[str, object] | None = None,
 ) -> ReceiptCheck:
     """Check ``receipt`` offline against the trusted ``public_keys``. Raises ``ReceiptError``
     naming what failed: an untrusted key, a bad signature, a missing (if ``require_proof``) or
-    failing inclusion proof. Returns what was established."""
+    failing inclusion proof, and with ``args`` a missing opening or arguments other than the
+    ones the receipt commits to. Returns what was established (``args_checked``: ``args``
+    are the call's arguments)."""
     keys = {key_id(k): k for k in public_keys}
     if not keys:
         raise ReceiptError("no trusted public key given: a receipt proves nothing without one")
@@ -165,11 +200,19 @@ def verify_receipt(
         raise ReceiptError(
             "the receipt's signature does not verify: it was altered, or signed by another log"
         )
+    if args is not None:
+        if receipt.opening is None:
+            raise ReceiptError(
+                "the receipt carries no opening: its argument commitment cannot be checked"
+            )
+        if not receipt.opens(args):
+            raise ReceiptError("not the arguments the receipt commits to (or a wrong opening)")
+    checked = args is not None
     proof = receipt.proof
     if proof is None:
         if require_proof:
             raise ReceiptError("the receipt carries no inclusion proof (proctor receipt complete)")
-        return ReceiptCheck(receipt, False, None)
+        return ReceiptCheck(receipt, False, None, checked)
     cp = proof.checkpoint
     cp_key = keys.get(cp.key_id)
     if cp_key is None:
@@ -189,4 +232,4 @@ def verify_receipt(
             f"the inclusion path does not lead to the root the checkpoint at seq {cp.seq} "
             "signed: the record is not proven to be in the log"
         )
-    return ReceiptCheck(receipt, True, cp.seq)
+    return ReceiptCheck(receipt, True, cp.seq, checked)

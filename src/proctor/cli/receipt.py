@@ -3,6 +3,7 @@ inclusion proof."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +39,18 @@ def _read(path: Path) -> Receipt:
         raise typer.Exit(1) from None
 
 
+def _read_args(path: Path) -> dict[str, object]:
+    try:
+        value = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]error[/] cannot read the arguments in {path}: {exc}")
+        raise typer.Exit(2) from None
+    if not isinstance(value, dict):
+        err.print(f"[red]error[/] {path}: the arguments are one JSON object")
+        raise typer.Exit(2)
+    return value
+
+
 def _write(receipt: Receipt, output: Path | None) -> None:
     text = receipt.to_json()
     if output is None:
@@ -67,12 +80,22 @@ def verify_cmd(
         bool,
         typer.Option("--require-proof", help="Fail unless the receipt carries an inclusion proof."),
     ] = False,
+    args_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--args",
+            help="The call's arguments (a JSON object, with the same JSON types): check that "
+            "the receipt commits to exactly these (needs the receipt's opening).",
+        ),
+    ] = None,
 ) -> None:
-    """Check a receipt without the database: its signature and, if completed, its proof.
+    """Check a receipt without the database: its signature, if completed its proof, and with
+    --args the call's arguments.
 
-    Exit 0 if the receipt is signed by a trusted key and (when it carries one) its inclusion
-    path leads to the Merkle root of a checkpoint signed by a trusted key; exit 1 naming what
-    failed otherwise; exit 2 for a bad key or an unreadable file.
+    Exit 0 if the receipt is signed by a trusted key, (when it carries one) its inclusion path
+    leads to the Merkle root of a checkpoint signed by a trusted key, and (with --args) its
+    opening opens its argument commitment on those arguments; exit 1 naming what failed
+    otherwise; exit 2 for a bad key or an unreadable file.
     """
     try:
         keys = [_key(k) for k in public_key]
@@ -80,13 +103,16 @@ def verify_cmd(
         err.print(f"[red]error[/] bad public key: {exc}")
         raise typer.Exit(2) from None
     receipt = _read(receipt_file)
+    args = None if args_file is None else _read_args(args_file)
     try:
-        check = verify_receipt(receipt, keys, require_proof=require_proof)
+        check = verify_receipt(receipt, keys, require_proof=require_proof, args=args)
     except ReceiptError as exc:
         typer.echo(f"FAIL {exc}")
         raise typer.Exit(1) from None
     r = check.receipt
     what = f"{r.tool} call {r.call_id}: {r.verdict} {r.status} (rules {', '.join(r.rule_ids)})"
+    who = f"agent {r.agent}, tenant {r.tenant}, {r.environment}, session {r.session_id}"
+    what += f"; {who}; " + ("arguments match" if check.args_checked else "arguments not checked")
     where = f"record seq {r.seq} of the log of key {r.key_id}"
     if check.included:
         typer.echo(f"ok {what}; {where}, included in checkpoint {check.checkpoint_seq}")
@@ -116,6 +142,11 @@ def get(
             err.print("[red]error[/] no signing key: set PROCTOR_AUDIT_SIGNING_KEY(_FILE)")
             raise typer.Exit(2)
         receipt = receipt_for(find_outcome(log.engine, call_id, session), settings.signer())
+        if receipt.opening is None:
+            err.print(
+                "[yellow]warning[/] another key committed to this call's arguments: the "
+                "receipt has no opening (the one given at call time has)"
+            )
         if complete:
             receipt = complete_receipt(log.engine, receipt)
     except (ReceiptError, AuditError) as exc:
