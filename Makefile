@@ -36,6 +36,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_decide.py
 	PYTHONHASHSEED=0 $(BIN)/proctor bench agentdojo --json benchmarks/results/agentdojo.json
 	$(BIN)/python benchmarks/bench_audit.py
+	$(BIN)/python benchmarks/bench_receipts.py
 	$(BIN)/python benchmarks/bench_detect.py
 	$(BIN)/python benchmarks/bench_data.py
 	$(BIN)/python benchmarks/bench_approvals.py

@@ -30,8 +30,10 @@
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
     ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
     │   └── GatewayConfigError     a gateway or proxy setting is invalid
-    └── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
-                               tool, unaccepted findings, changed since it was reviewed)
+    ├── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
+    │                          tool, unaccepted findings, changed since it was reviewed)
+    └── ReceiptError           a receipt is malformed, or its signature or inclusion proof
+                               does not verify (``proctor.audit.verify_receipt``)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -208,3 +210,7 @@ class ToolPinError(ProctorError):
     """A tool pin cannot be approved or revoked as asked: no such tool was seen on that server,
     its definition has detector findings that were not accepted, or it changed since the
     operator reviewed it (the fingerprint given no longer matches)."""
+
+
+class ReceiptError(ProctorError):
+    """A receipt is malformed, not signed by a trusted key, or its inclusion proof fails."""

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, ParamSpec, TypeVar
 
 from pydantic import ValidationError
@@ -526,13 +527,15 @@ class Gate:
         else:
             with self._step("execute", session, call):
                 outcome = await self._execute(session, call, decision, impl)
+        receipt = None
         with self._step("outcome", session, call):
             for hook in self.hooks:
                 try:
-                    await hook.on_outcome(session, call, outcome)
+                    signed = await hook.on_outcome(session, call, outcome)
+                    receipt = receipt or signed
                 except Exception:
                     log.exception("on_outcome hook failed for call %s", call.id)
-        return outcome
+        return outcome if receipt is None else replace(outcome, receipt=receipt)
 
     def call(
         self,

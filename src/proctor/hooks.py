@@ -17,7 +17,9 @@ The gate calls every registered hook, in registration order. Failure rules:
   out-of-scope records dropped, tokens detokenized or refused); if it raises, the content is
   refused or the call does not run (fail closed), as for ``on_ingest``.
 - ``on_outcome`` runs after execution; its errors are logged and do not change the outcome,
-  since the action already happened and cannot be undone.
+  since the action already happened and cannot be undone. It may return a signed receipt of
+  the recorded outcome (the audit hook does); the gate attaches the first one to the outcome
+  it returns (``Outcome.receipt``).
 - ``admit`` judges agent-level controls with every call (the kill switch): like ``flow`` it can
   only tighten, and its errors DENY.
 - ``waive`` is the one point that can loosen a verdict: break-glass. It sees a HOLD decision
@@ -37,7 +39,16 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from proctor.model import Decision, Finding, Outcome, RuleHit, Session, StepResult, ToolCall
+from proctor.model import (
+    Decision,
+    Finding,
+    Outcome,
+    Receipt,
+    RuleHit,
+    Session,
+    StepResult,
+    ToolCall,
+)
 
 if TYPE_CHECKING:
     from proctor.flow import Labeled
@@ -69,8 +80,12 @@ class GateHooks:
     async def on_data(self, session: Session, report: DataReport) -> None:
         """Data access controls acted on content or a call's arguments (audit, alerts)."""
 
-    async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
-        """Every outcome: executed, failed, fallback, pending or denied."""
+    async def on_outcome(
+        self, session: Session, call: ToolCall, outcome: Outcome
+    ) -> Receipt | None:
+        """Every outcome: executed, failed, fallback, pending or denied. May return the
+        signed receipt of the recorded outcome."""
+        return None
 
     async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
         """Agent-level controls (kill switch), judged with every call. None: no opinion."""

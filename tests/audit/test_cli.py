@@ -51,6 +51,7 @@ def test_verify_passes_on_an_intact_log(recorded):
     result = run(url, "verify")
     assert result.exit_code == 0, result.output
     assert "ok 8 records (seq 1..8), 3 signed checkpoints (last at seq 8)" in result.output
+    assert "3 Merkle roots recomputed" in result.output
 
 
 def test_verify_fails_and_names_the_first_bad_record(recorded):

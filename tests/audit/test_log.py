@@ -16,7 +16,8 @@ from proctor.audit import (
     record_hash,
     verify,
 )
-from proctor.audit._keys import verify_signature
+from proctor.audit._keys import verify_message, verify_signature
+from proctor.audit._merkle import merkle_root
 from proctor.store import GENESIS_HASH
 
 from .conftest import events_for
@@ -58,9 +59,13 @@ def test_a_checkpoint_is_signed_every_n_records(db_url, make_log):
     assert [c.seq for c in cps] == [5, 10]
     public = parse_public_key(cps[0].public_key)
     by_seq = {r.seq: r.hash for r in log.records()}
-    for cp in cps:
+    for before, cp in zip([0, 5], cps, strict=True):
         assert cp.head_hash == by_seq[cp.seq]
-        assert verify_signature(public, cp.seq, cp.head_hash, cp.signature)
+        assert (cp.version, cp.tree_from) == (2, before)
+        assert cp.root == merkle_root([by_seq[s] for s in range(before + 1, cp.seq + 1)])
+        assert verify_message(public, cp.message(), cp.signature)
+        # a version 2 signature is not a version 1 signature of the same head
+        assert not verify_signature(public, cp.seq, cp.head_hash, cp.signature)
 
 
 def test_a_checkpoint_is_signed_after_t_seconds(sqlite_url, make_log):
@@ -142,3 +147,35 @@ def test_links_must_name_earlier_records(sqlite_url, make_log):
     other = AuditLog(log.engine, log.signer)  # another process: knows the id from the database
     other.append(Event(EventKind.OUTCOME, {}, "s", (first.id,)))
     assert log.count() == 2
+
+
+def test_a_checkpoint_signed_elsewhere_while_the_root_is_computed(db_url, make_log, monkeypatch):
+    """The root is computed outside the head's lock: if another process signs meanwhile, this
+    one does not sign an overlapping tree; it starts again from the new checkpoint."""
+    from proctor.audit import _checkpoints
+
+    log = make_log(db_url, checkpoint_every=10**6)
+    other = make_log(db_url, checkpoint_every=10**6)
+    for e in events_for(5):
+        log.append(e)
+    real = _checkpoints.merkle_root
+    raced: list[int] = []
+
+    def racing(hashes: list[str]) -> str:
+        if not raced:
+            raced.append(len(hashes))
+            other.append(events_for(1)[0])
+            signed = other.checkpoint()
+            assert signed is not None
+            assert (signed.tree_from, signed.seq) == (0, 6)
+        return real(hashes)
+
+    monkeypatch.setattr(_checkpoints, "merkle_root", racing)
+    assert log.checkpoint() is None  # the head, 6, is signed already
+    assert raced == [5]
+    for e in events_for(2):
+        log.append(e)
+    cp = log.checkpoint()
+    assert cp is not None
+    assert [(c.tree_from, c.seq) for c in log.checkpoints()] == [(0, 6), (6, 8)]
+    assert verify(log.engine, [parse_public_key(log.signer.public_hex)]).ok

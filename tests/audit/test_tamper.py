@@ -3,6 +3,8 @@ append-only triggers first): verification catches each case and names the first 
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import Engine
 
@@ -223,11 +225,12 @@ def test_a_forged_checkpoint_signature(log):
 
 def test_a_checkpoint_signed_by_another_key(log):
     other = Signer.from_seed("77" * 32)
-    head = row(log.engine, 20)["hash"]
+    cp = next(c for c in log.checkpoints() if c.seq == 20)
+    signature = other.sign_message(cp.message())
     sql(
         log.engine,
         f"UPDATE proctor_audit_checkpoints SET key_id = '{other.key_id}', public_key = "
-        f"'{other.public_hex}', signature = '{other.sign(20, head)}' WHERE seq = 20",
+        f"'{other.public_hex}', signature = '{signature}' WHERE seq = 20",
     )
     check(log, 20, Fault.UNTRUSTED_KEY)
     # without trusted keys the stored key is used: integrity, not authenticity
@@ -290,3 +293,43 @@ def test_many_problems_are_listed_up_to_a_limit(log):
     report = verify(log.engine, [Signer.from_seed(SEED).public_key], max_problems=5)
     assert [p.seq for p in report.problems] == [1, 2, 3, 4, 5]
     assert {p.fault for p in report.problems} == {Fault.EDITED}
+
+
+def test_a_checkpoint_root_tampered_in_the_database(log):
+    """The signed root changed: its signature fails, and the root no longer matches."""
+    sql(log.engine, f"UPDATE proctor_audit_checkpoints SET root = '{'ab' * 32}' WHERE seq = 20")
+    check(log, 20, Fault.BAD_SIGNATURE)
+    report = verify(log.engine, [Signer.from_seed(SEED).public_key], workers=WORKERS[0])
+    assert (20, Fault.ROOT_MISMATCH) in [(p.seq, p.fault) for p in report.problems]
+
+
+def test_a_wrong_root_signed_with_the_right_key_is_found(log):
+    """Verification recomputes every root: a checkpoint signed over a root its records do not
+    have (a signer bug, or a stolen key) fails on its own, the signature being valid."""
+    cp = next(c for c in log.checkpoints() if c.seq == 20)
+    forged = dataclasses.replace(cp, root="cd" * 32)
+    signature = Signer.from_seed(SEED).sign_message(forged.message())
+    sql(
+        log.engine,
+        f"UPDATE proctor_audit_checkpoints SET root = '{forged.root}', "
+        f"signature = '{signature}' WHERE seq = 20",
+    )
+    message = check(log, 11, Fault.ROOT_MISMATCH)
+    assert "covers records 11..20 with Merkle root cdcdcdcd" in message
+
+
+def test_a_checkpoint_deleted_between_two_others(log):
+    sql(log.engine, "DELETE FROM proctor_audit_checkpoints WHERE seq = 10")
+    message = check(log, 20, Fault.CHECKPOINT_GAP)
+    assert "the checkpoint before it is at seq 0" in message
+
+
+def test_a_checkpoint_downgraded_to_version_1(log):
+    """Dropping the root and the version does not turn a version 2 signature into a valid
+    version 1 one."""
+    sql(
+        log.engine,
+        "UPDATE proctor_audit_checkpoints SET version = 1, root = NULL, tree_from = NULL "
+        "WHERE seq = 20",
+    )
+    check(log, 20, Fault.BAD_SIGNATURE)

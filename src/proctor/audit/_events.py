@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from proctor.audit._canonical import Digest, mask_args, mask_value
+from proctor.audit._canonical import Digest, mask_args, mask_value, value_digest
+from proctor.audit._keys import Signer
 from proctor.flow import Labeled
-from proctor.model import Decision, Outcome, Session, Step, ToolCall, new_id
+from proctor.model import Decision, Outcome, Receipt, Session, Step, ToolCall, new_id
 
 if TYPE_CHECKING:
     from proctor.vault import DataReport
@@ -213,20 +214,46 @@ def outcome(
     result: Outcome,
     links: Sequence[str] = (),
     digest: Digest | None = None,
+    policy_sha256: str | None = None,
+    signer: Signer | None = None,
 ) -> Event:
-    """What came of a call: status, output digest (never the output), approval id, error."""
+    """What came of a call: status, output digest (never the output), approval id, error, and
+    what a receipt states (``_receipts``): the verdict, rule ids and policy (with the SHA-256
+    of its file, when known) the outcome followed, the session's agent, tenant, environment and
+    principal (its keyed digest: a principal id may be personal data), and, with ``signer``,
+    the commitment to the call's arguments (``Receipt.commit``) under a salt only ``signer``
+    can derive (``Signer.receipt_salt`` of this record's id; never stored), and that key's id."""
+    record_id = new_id("rec")
+    commitment = None
+    if signer is not None:
+        commitment = Receipt.commit(signer.receipt_salt(record_id), call.args)
     body: dict[str, Any] = {
         "call_id": call.id,
         "tool": call.tool,
         "status": str(result.status),
         "verdict": str(result.decision.verdict),
+        "rule_ids": list(result.decision.rule_ids),
+        "policy": result.decision.policy,
+        "policy_sha256": policy_sha256,
         "approval_id": result.approval_id,
         "error": _scrubber(call.args)(result.error),
         "duration_ms": None if result.duration_ms is None else round(result.duration_ms, 3),
+        "agent": session.agent,
+        "tenant": session.tenant,
+        "environment": str(session.environment),
+        "principal": _masked(session.principal, digest),
+        "args_commitment": commitment,
+        "commitment_key": None if signer is None else signer.key_id,
     }
     if result.ok:
         body["output"] = mask_value(result.result, digest)
-    return Event(EventKind.OUTCOME, body, session.id, tuple(links))
+    return Event(EventKind.OUTCOME, body, session.id, tuple(links), record_id)
+
+
+def _masked(value: str, digest: Digest | None) -> str:
+    """A personal value as the log keeps it: its keyed digest (``hmac-sha256:<key>:<hex>``), or
+    ``sha256:<hex>`` for a log without a key."""
+    return digest(value) if digest is not None else f"sha256:{value_digest(value)}"
 
 
 def approval(

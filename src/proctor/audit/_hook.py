@@ -9,23 +9,38 @@ could not be recorded never runs.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from proctor.audit import _events as events
 from proctor.audit._log import AuditLog, Record
+from proctor.audit._receipts import receipt_for
 from proctor.flow import Labeled
 from proctor.hooks import GateHooks
-from proctor.model import Decision, Outcome, Session, ToolCall
+from proctor.model import Decision, Outcome, Receipt, Session, ToolCall
 from proctor.vault import DataReport
+
+if TYPE_CHECKING:
+    from proctor.gate import Gate
+
+log = logging.getLogger("proctor.audit")
 
 
 class AuditHook(GateHooks):
-    """Records what the gate decides and what comes of it in ``log``."""
+    """Records what the gate decides and what comes of it in ``log``. With ``receipts`` (the
+    default), each recorded outcome comes back with its signed receipt (``Outcome.receipt``:
+    one Ed25519 signature per call, after the commit; see docs/audit.md, Receipts)."""
 
-    def __init__(self, log: AuditLog, *, max_sessions: int = 100_000) -> None:
+    def __init__(
+        self, log: AuditLog, *, max_sessions: int = 100_000, receipts: bool = True
+    ) -> None:
         self.log = log
+        self.receipts = receipts
+        self._policies: dict[str, str] = {}  # policy name -> SHA-256 of its file
+        self._gate: Gate | None = None
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, str] = OrderedDict()  # session id -> record id
         self._decisions: dict[str, str] = {}  # call id -> decision record id
@@ -123,8 +138,44 @@ class AuditHook(GateHooks):
         with self._lock:
             self._decisions[call.id] = rec.id
 
-    async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
+    def attach(self, gate: Gate) -> None:
+        self._gate = gate
+
+    def _policy_sha256(self, name: str) -> str | None:
+        """The SHA-256 of the policy file whose version decided (``agent@digest12``)."""
+        digest = self._policies.get(name)
+        if digest is None and self._gate is not None:
+            digest = next((p.digest for p in self._gate.policies.policies if p.name == name), None)
+            if digest is not None:
+                self._policies[name] = digest
+        return digest
+
+    def _outcome_event(self, session: Session, call: ToolCall, outcome: Outcome) -> events.Event:
         with self._lock:
             link = self._decisions.pop(call.id, None)
-        event = events.outcome(session, call, outcome, [link] if link else [], self.log.digest)
-        await self.log.aappend_many([event])
+        return events.outcome(
+            session,
+            call,
+            outcome,
+            [link] if link else [],
+            self.log.digest,
+            self._policy_sha256(outcome.decision.policy),
+            self.log.signer,
+        )
+
+    def _receipt(self, record: Record, call: ToolCall) -> Receipt | None:
+        if not self.receipts or self.log.signer is None:
+            return None
+        try:
+            return receipt_for(record, self.log.signer)
+        except Exception:  # the outcome is recorded; only its receipt is missing
+            log.exception("cannot sign the receipt of call %s", call.id)
+            return None
+
+    async def on_outcome(
+        self, session: Session, call: ToolCall, outcome: Outcome
+    ) -> Receipt | None:
+        """Record the outcome; return its signed receipt (None with ``receipts`` off). No
+        worker thread where the log has a writer of its own (``aappend_many``)."""
+        record = (await self.log.aappend_many([self._outcome_event(session, call, outcome)]))[0]
+        return self._receipt(record, call)

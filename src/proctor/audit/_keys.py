@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import hmac
 import logging
 import os
 from dataclasses import dataclass
@@ -29,11 +31,30 @@ from proctor.audit._errors import AuditKeyError
 log = logging.getLogger("proctor.audit")
 
 CHAIN = "proctor.audit/v1"
+CHAIN_V2 = "proctor.audit/v2"
 
 
 def checkpoint_message(seq: int, head_hash: str) -> bytes:
-    """The bytes a checkpoint signs: the canonical JSON of the chain name, seq and head hash."""
+    """The bytes a version 1 checkpoint signs: the canonical JSON of the chain name, seq and
+    head hash."""
     return canonical_json({"chain": CHAIN, "hash": head_hash, "seq": seq}).encode()
+
+
+def tree_checkpoint_message(seq: int, head_hash: str, root: str, tree_from: int, ts: str) -> bytes:
+    """The bytes a version 2 checkpoint signs: version 1's fields under the chain name
+    ``proctor.audit/v2``, plus the Merkle root over the hashes of records ``tree_from + 1 ..
+    seq`` (``tree_from``: the previous checkpoint's seq, 0 for the first) and the time it was
+    signed. A version 1 signature never verifies as version 2, nor the other way round."""
+    return canonical_json(
+        {
+            "chain": CHAIN_V2,
+            "from": tree_from,
+            "hash": head_hash,
+            "root": root,
+            "seq": seq,
+            "ts": ts,
+        }
+    ).encode()
 
 
 def _raw32(text: str, what: str) -> bytes:
@@ -78,8 +99,17 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
 
 
 def verify_signature(key: Ed25519PublicKey, seq: int, head_hash: str, signature_hex: str) -> bool:
+    """Whether ``signature_hex`` is ``key``'s signature of a version 1 checkpoint."""
+    return verify_message(key, checkpoint_message(seq, head_hash), signature_hex)
+
+
+def verify_message(key: Ed25519PublicKey, message: bytes, signature_hex: str) -> bool:
+    """Whether ``signature_hex`` (lowercase hex, 64 bytes) is ``key``'s signature of
+    ``message``. Any other spelling of the signature is refused: one signature, one text."""
+    if len(signature_hex) != 128 or signature_hex != signature_hex.lower():
+        return False
     try:
-        key.verify(bytes.fromhex(signature_hex), checkpoint_message(seq, head_hash))
+        key.verify(bytes.fromhex(signature_hex), message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -114,8 +144,30 @@ class Signer:
         )
         return HKDF(hashes.SHA256(), 32, salt=None, info=b"proctor.audit/digest").derive(seed)
 
+    def receipt_salt(self, record_id: str) -> bytes:
+        """The 32-byte salt of the argument commitment in the receipt of record ``record_id``:
+        HMAC-SHA256, under a key derived (HKDF-SHA256) from the signing key, of the record id.
+        Re-derived, never stored: the log's readers cannot test guesses of the arguments
+        against the commitment; the receipt's holder gets it as the receipt's opening."""
+        return hmac.new(self._opening_key, record_id.encode(), hashlib.sha256).digest()
+
+    @functools.cached_property
+    def _opening_key(self) -> bytes:
+        seed = self.private_key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        return HKDF(hashes.SHA256(), 32, salt=None, info=b"proctor.receipt/opening").derive(seed)
+
     def sign(self, seq: int, head_hash: str) -> str:
-        return self.private_key.sign(checkpoint_message(seq, head_hash)).hex()
+        """A version 1 checkpoint signature (hex)."""
+        return self.sign_message(checkpoint_message(seq, head_hash))
+
+    def sign_message(self, message: bytes) -> str:
+        """An Ed25519 signature (hex) of ``message``: a checkpoint's or a receipt's bytes,
+        which never coincide (their canonical JSON has different keys)."""
+        return self.private_key.sign(message).hex()
 
     @staticmethod
     def from_seed(text: str) -> Signer:

@@ -20,36 +20,29 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from proctor.audit._canonical import canonical_json
+from proctor.audit._checkpoints import Checkpoint, read_checkpoints, sign_checkpoint, utc_now
 from proctor.audit._errors import AuditError
 from proctor.audit._events import Event
 from proctor.audit._keys import Signer
 from proctor.audit._settings import AuditSettings
 from proctor.audit._writer import Pending, Schedule, Written, writer_for
 from proctor.store import (
-    audit_checkpoints,
     audit_head,
     audit_records,
     create_store_engine,
     migrate,
 )
-from proctor.store._engine import WRITE
 from proctor.vault._digest import KeyedDigest
 
 log = logging.getLogger("proctor.audit")
 _RECENT = 100_000  # ids remembered to check links without a query
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +86,6 @@ class Record:
         if with_body:
             fields["body"] = self.body
         return fields
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """A signature over (seq, head hash) by the key ``key_id``."""
-
-    seq: int
-    head_hash: str
-    ts: str
-    key_id: str
-    public_key: str
-    signature: str
 
 
 _RECORD_COLUMNS = (
@@ -349,49 +330,13 @@ class AuditLog:
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 
-    def _sign(self, conn: Connection, seq: int, head_hash: str) -> Checkpoint:
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign the current head now, unless it is already signed or the log is empty (see
+        ``_checkpoints.sign_checkpoint``: the Merkle root is computed outside the head's lock)."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
-        cp = Checkpoint(
-            seq,
-            head_hash,
-            utc_now(),
-            self.signer.key_id,
-            self.signer.public_hex,
-            self.signer.sign(seq, head_hash),
-        )
-        conn.execute(
-            insert(audit_checkpoints).values(
-                seq=cp.seq,
-                head_hash=cp.head_hash,
-                ts=cp.ts,
-                key_id=cp.key_id,
-                public_key=cp.public_key,
-                signature=cp.signature,
-            )
-        )
-        return cp
-
-    def checkpoint(self) -> Checkpoint | None:
-        """Sign the current head now, unless it is already signed or the log is empty."""
         try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE: True})
-                with conn.begin():
-                    head = conn.execute(
-                        select(audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq)
-                        .where(audit_head.c.id == 1)
-                        .with_for_update()
-                    ).one()
-                    if int(head.seq) == 0 or int(head.seq) == int(head.checkpoint_seq):
-                        return None
-                    cp = self._sign(conn, int(head.seq), str(head.hash))
-                    conn.execute(
-                        update(audit_head)
-                        .where(audit_head.c.id == 1)
-                        .values(checkpoint_seq=cp.seq, checkpoint_at=self._clock())
-                    )
-                    return cp
+            return sign_checkpoint(self.engine, self.signer, self._clock)
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot checkpoint the audit log: {exc}") from exc
 
@@ -441,19 +386,3 @@ class AuditLog:
 
     def checkpoints(self) -> list[Checkpoint]:
         return read_checkpoints(self.engine)
-
-
-def read_checkpoints(engine: Engine) -> list[Checkpoint]:
-    """Every signed checkpoint, in sequence order."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                audit_checkpoints.c.seq,
-                audit_checkpoints.c.head_hash,
-                audit_checkpoints.c.ts,
-                audit_checkpoints.c.key_id,
-                audit_checkpoints.c.public_key,
-                audit_checkpoints.c.signature,
-            ).order_by(audit_checkpoints.c.seq)
-        ).all()
-    return [Checkpoint(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -1,4 +1,5 @@
-"""Verification: recompute the chain from the stored rows and check every signed checkpoint.
+"""Verification: recompute the chain from the stored rows and check every signed checkpoint,
+and the Merkle root each version 2 checkpoint signs over the records since the one before.
 
 It trusts nothing in the database but the rows' content: not the head table, not the public
 keys stored beside the signatures (unless told to, for a quick look). Each problem names the
@@ -21,8 +22,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import Connection
 
 from proctor.audit._canonical import record_hash
-from proctor.audit._keys import key_id, parse_public_key, verify_signature
-from proctor.audit._log import Checkpoint, read_checkpoints
+from proctor.audit._checkpoints import Checkpoint, read_checkpoints
+from proctor.audit._keys import key_id, parse_public_key, verify_message
+from proctor.audit._merkle import merkle_root
 from proctor.store import (
     GENESIS_HASH,
     audit_head,
@@ -44,6 +46,8 @@ class Fault(StrEnum):
     CHECKPOINT_MISMATCH = "checkpoint_mismatch"  # a signed head hash differs from the chain's
     BAD_SIGNATURE = "bad_signature"  # a checkpoint's signature does not verify
     UNTRUSTED_KEY = "untrusted_key"  # a checkpoint is signed by a key not trusted
+    ROOT_MISMATCH = "root_mismatch"  # a signed Merkle root differs from the records' tree
+    CHECKPOINT_GAP = "checkpoint_gap"  # a checkpoint's tree does not start at the one before
 
     def __str__(self) -> str:
         return self.value
@@ -73,6 +77,7 @@ class Report:
     last_checkpoint: int
     keys_trusted: bool
     problems: tuple[Problem, ...] = field(default=())
+    roots: int = 0  # Merkle roots of version 2 checkpoints recomputed from the records
 
     @property
     def ok(self) -> bool:
@@ -143,6 +148,12 @@ class _Scan:
         self.unresolved: dict[str, int] = {}  # link -> first seq that names it
         self.mismatches: list[tuple[int, Checkpoint, str]] = []  # (last good cp, cp, hash)
         self._seen: set[str] = set()
+        # Merkle roots: the hashes since the last checkpoint (only if a version 2 one is ahead)
+        self.merkle = any(cp.version == 2 for cp in signed.values())
+        self.tree_start = lo
+        self.tree: list[str] = []
+        self.roots: list[tuple[Checkpoint, str]] = []  # (checkpoint, root of the records)
+        self.deferred: list[Checkpoint] = []  # trees that start before ``lo``
 
     def add(self, seq: int, fault: Fault, message: str) -> None:
         self.problems.append(Problem(seq, fault, message))
@@ -188,15 +199,28 @@ class _Scan:
                             add(seq, Fault.BAD_LINK, f"links to {link}, not an earlier record")
                         else:
                             self.unresolved.setdefault(link, seq)
+            if self.merkle:
+                self.tree.append(digest)
             cp = signed.get(seq)
             if cp is not None:
                 _checkpoint(self, cp, seq, digest)
+                self._tree(cp)
             seen.add(rid)
             prev_prev, prev = prev_hash, digest
             expected = seq + 1
         self.count += len(rows)
         self.prev, self.prev_prev, self.expected = prev, prev_prev, expected
         self.last = expected - 1
+
+    def _tree(self, cp: Checkpoint) -> None:
+        """At a checkpoint: the root of the records its tree covers, then a new tree."""
+        if cp.version == 2 and cp.tree_from is not None:
+            if cp.tree_from >= self.tree_start:
+                self.roots.append((cp, merkle_root(self.tree[cp.tree_from - self.tree_start :])))
+            elif self.tree_start == self.lo and self.lo > 0:
+                self.deferred.append(cp)  # another range holds its start: ``verify`` reads it
+            # else: it overlaps the tree before it, reported as a checkpoint gap
+        self.tree_start, self.tree = cp.seq, []
 
     def result(self) -> _Scan:
         self._seen = set()  # not needed by the caller; do not ship it across processes
@@ -246,6 +270,54 @@ def _mismatch(good_cp: int, cp: Checkpoint, digest: str, problems: list[Problem]
     )
 
 
+def _root_problem(cp: Checkpoint, root: str, problems: list[Problem]) -> Problem | None:
+    """A signed root that the records' tree does not have: reported at the checkpoint if a
+    problem in its records explains it, else from the first record of its tree."""
+    if cp.root == root or cp.tree_from is None:
+        return None
+    explained = any(cp.tree_from < p.seq <= cp.seq for p in problems)
+    return Problem(
+        cp.seq if explained else cp.tree_from + 1,
+        Fault.ROOT_MISMATCH,
+        f"the checkpoint signed at {cp.ts} covers records {cp.tree_from + 1}..{cp.seq} with "
+        f"Merkle root {(cp.root or '')[:16]}..., but their hashes give {root[:16]}...",
+    )
+
+
+def _gaps(cps: list[Checkpoint]) -> list[Problem]:
+    """Each version 2 checkpoint's tree must start where the checkpoint before it ended."""
+    problems: list[Problem] = []
+    before = 0
+    for cp in cps:
+        if cp.version == 2 and cp.tree_from != before:
+            problems.append(
+                Problem(
+                    cp.seq,
+                    Fault.CHECKPOINT_GAP,
+                    f"the checkpoint at seq {cp.seq} signs the records after seq "
+                    f"{cp.tree_from}, but the checkpoint before it is at seq {before}: "
+                    "a checkpoint was deleted or inserted",
+                )
+            )
+        before = cp.seq
+    return problems
+
+
+def _deferred_roots(engine: Engine, cps: list[Checkpoint]) -> list[tuple[Checkpoint, str]]:
+    """The roots of trees that straddle two ranges of a parallel verification."""
+    out: list[tuple[Checkpoint, str]] = []
+    with engine.connect() as conn:
+        for cp in cps:
+            lo = cp.tree_from or 0
+            hashes = conn.execute(
+                select(audit_records.c.hash)
+                .where(audit_records.c.seq > lo, audit_records.c.seq <= cp.seq)
+                .order_by(audit_records.c.seq)
+            ).scalars()
+            out.append((cp, merkle_root(list(hashes))))
+    return out
+
+
 def _scan_range(
     url: str, lo: int, hi: int, signed: dict[int, Checkpoint], good_cp: int, batch: int
 ) -> _Scan:
@@ -282,7 +354,7 @@ def _check_signatures(
                     "which is not among the trusted public keys",
                 )
             )
-        elif key is None or not verify_signature(key, cp.seq, cp.head_hash, cp.signature):
+        elif key is None or not verify_message(key, cp.message(), cp.signature):
             problems.append(
                 Problem(
                     cp.seq,
@@ -307,7 +379,7 @@ def verify(
     the database; the report says so with ``keys_trusted=False``). ``workers`` > 1 splits a large
     chain into ranges verified by that many processes, then checks the seams between them."""
     cps = read_checkpoints(engine)  # read before the records: every checkpoint is then covered
-    problems = _check_signatures(cps, trusted_keys)
+    problems = _check_signatures(cps, trusted_keys) + _gaps(cps)
     signed = {cp.seq: cp for cp in cps}
     with engine.connect() as conn:
         head = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1)).first()
@@ -337,6 +409,9 @@ def verify(
             problems += _resolve_links(engine, scan.unresolved)
         anchor = scan
     problems += [_mismatch(*m, problems) for s in scans for m in s.mismatches]
+    roots = [r for s in scans for r in s.roots]
+    roots += _deferred_roots(engine, [cp for s in scans for cp in s.deferred])
+    problems += [p for cp, root in roots if (p := _root_problem(cp, root, problems)) is not None]
 
     counted = [s for s in scans if s.count]
     last = counted[-1].last if counted else 0
@@ -371,6 +446,7 @@ def verify(
         last_checkpoint=cps[-1].seq if cps else 0,
         keys_trusted=trusted_keys is not None,
         problems=tuple(problems[:max_problems]),
+        roots=len(roots),
     )
 
 

@@ -16,6 +16,7 @@ from proctor.cli import (
     mcp_tools,
     memory,
     policy,
+    receipt,
     scan,
     serve,
     vault,
@@ -38,6 +39,7 @@ app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
 app.add_typer(mcp_tools.app, name="mcp")
+app.add_typer(receipt.app, name="receipt")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)

@@ -88,10 +88,11 @@ def verify_cmd(
         ),
     ] = 0,
 ) -> None:
-    """Check the hash chain and every signed checkpoint.
+    """Check the hash chain, every signed checkpoint and its Merkle root.
 
     Exit 1 and name the first bad record (by sequence number, and why) if a record was edited,
-    deleted, inserted, moved, or the tail truncated after a signed checkpoint.
+    deleted, inserted, moved, or the tail truncated after a signed checkpoint, or if a
+    checkpoint's root is not that of the records it covers.
     """
     settings, log = _open(database_url)
     try:
@@ -111,7 +112,7 @@ def verify_cmd(
         out.print(
             f"[green]ok[/] {report.records} records (seq 1..{report.last_seq}), "
             f"{report.checkpoints} signed checkpoints (last at seq {report.last_checkpoint}), "
-            f"head {report.head_hash}"
+            f"{report.roots} Merkle roots recomputed, head {report.head_hash}"
         )
         return
     first = report.problems[0]

@@ -15,6 +15,7 @@ from proctor.model._enums import (
 )
 from proctor.model._finding import Finding, Severity
 from proctor.model._outcome import Outcome, OutcomeStatus
+from proctor.model._receipt import InclusionProof, Receipt, SignedTree
 from proctor.model._session import Session, new_id
 
 __all__ = [
@@ -25,11 +26,14 @@ __all__ = [
     "Environment",
     "Finding",
     "Flag",
+    "InclusionProof",
     "Outcome",
     "OutcomeStatus",
+    "Receipt",
     "RuleHit",
     "Session",
     "Severity",
+    "SignedTree",
     "Step",
     "StepResult",
     "StepStatus",

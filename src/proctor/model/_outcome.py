@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from proctor.model._decision import Decision
+from proctor.model._receipt import Receipt
 
 
 class OutcomeStatus(StrEnum):
@@ -36,6 +37,9 @@ class Outcome:
     # what the model may see of ``result``: the text ``ingest`` returned for it (masked, and
     # fenced when untrusted); set for an executed call
     view: str | None = None
+    # the audit log's signed receipt for the recorded outcome (``proctor.audit.AuditHook``),
+    # when a log records this gate's calls; verify it with ``proctor receipt verify``
+    receipt: Receipt | None = None
 
     @property
     def ok(self) -> bool:

@@ -95,6 +95,7 @@ def _decision(outcome: Outcome, tool: str) -> dict[str, Any]:
         "reasons": list(d.reasons),
         "rule_ids": list(d.rule_ids),
         "steps": _hits(d),
+        "receipt": None if outcome.receipt is None else outcome.receipt.to_dict(),
     }
 
 

@@ -137,6 +137,11 @@ class DecisionOut(_Out):
     reasons: list[str]
     rule_ids: list[str]
     steps: list[StepOut]
+    receipt: dict[str, Any] | None = Field(
+        default=None,
+        description="The audit log's signed receipt of the recorded outcome: verify it with "
+        "`proctor receipt verify` and the log's public key (docs/audit.md, Receipts).",
+    )
 
 
 class CallOut(DecisionOut):

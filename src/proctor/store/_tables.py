@@ -46,8 +46,14 @@ audit_checkpoints = Table(
     Column("key_id", String(32), nullable=False),
     Column("public_key", String(64), nullable=False),
     Column("signature", String(128), nullable=False),
+    # migration 0011_receipts: version 2 also signs the Merkle root over the records since the
+    # checkpoint before (at seq ``tree_from``); version 1 rows have neither
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("root", String(64), nullable=True),
+    Column("tree_from", BigInteger, nullable=True),
 )
-"""Signed checkpoints: an Ed25519 signature over (seq, head hash). Append-only."""
+"""Signed checkpoints: an Ed25519 signature over (seq, head hash), and from version 2 over the
+Merkle root of the records since the previous checkpoint. Append-only."""
 
 audit_head = Table(
     "proctor_audit_head",

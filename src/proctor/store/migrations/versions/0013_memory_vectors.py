@@ -5,7 +5,7 @@ The columns are on ``proctor_memory_items``: the row-level security of ``0005_me
 applies to them as to every other column (a vector is found only through its tenant's rows).
 
 Revision ID: 0013_memory_vectors
-Revises: 0008_gateway
+Revises: 0011_receipts
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_memory_vectors"
-down_revision = "0008_gateway"
+down_revision = "0011_receipts"
 branch_labels = None
 depends_on = None
 
