@@ -18,29 +18,34 @@ THRESHOLD = 5.0  # the default denials.drift score
 DAY = 1440
 
 
-def steady(drift: Drift, rng: np.random.Generator, minutes: int, rate: float, p: float) -> float:
+def steady(drift: Drift, rng: np.random.Generator, minutes: int, rate: float, p: float) -> int:
     """Feed ``minutes`` of Poisson calls with denials in retry clusters of 1 to 3 (as an agent
-    that retries a refused call); return the highest CUSUM seen."""
-    top = 0.0
+    that retries a refused call); return how many times the CUSUM reached the threshold (it
+    restarts after each, as the fold does after an alert)."""
+    alarms = 0
     for _ in range(minutes):
         calls = int(rng.poisson(rate))
         clusters = int(rng.binomial(calls, p / 2))
         denied = min(clusters * int(rng.integers(1, 4)), calls)
-        top = max(top, drift.update(denied, calls))
-    return top
+        if drift.update(denied, calls) >= THRESHOLD:
+            alarms += 1
+            drift.restart()
+    return alarms
 
 
 @pytest.mark.parametrize(
-    ("rate", "p"),
-    [(0.1, 0.02), (1.0, 0.03), (6.0, 0.02), (20.0, 0.04)],
+    ("rate", "p", "most"),
+    [(0.1, 0.02, 2), (1.0, 0.03, 0), (6.0, 0.02, 0), (20.0, 0.04, 0)],
     ids=["sparse", "steady", "busy", "very-busy"],
 )
-def test_a_stationary_noisy_share_stays_below_the_threshold(rate, p):
+def test_a_stationary_noisy_share_is_not_flagged(rate, p, most):
+    """Four weeks after a week of warm-up: no alarm, except at most two on a sparse agent (a
+    call every ten minutes: four denials among forty calls happen by chance, now and then)."""
     rng = np.random.default_rng(7)
     drift = Drift()
     steady(drift, rng, 7 * DAY, rate, p)  # learn the reference
     assert drift.phi > 1.2 or rate < 1  # clusters of retries are overdispersion, not evidence
-    assert steady(drift, rng, 21 * DAY, rate, p) < THRESHOLD
+    assert steady(drift, rng, 4 * 7 * DAY, rate, p) <= most
 
 
 @pytest.mark.parametrize(
