@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import proctor.monitor._monitor as monitor_module
 from proctor.bench._monitor_traffic import AgentPlan, Incident
-from proctor.bench.monitor import replay, run_seed, summarize
+from proctor.bench.monitor import replay, run, run_seed, summarize
 from proctor.cli import app
 
 
@@ -120,3 +120,9 @@ def test_a_refund_spike_and_a_slow_denial_drift_are_detected_end_to_end():
     assert spike.detected_at >= spike.start
     assert drift.detected_at >= drift.start
     assert result.false_alerts == 0
+
+
+def test_seeds_run_in_parallel_give_the_same_figures():
+    one = run([5, 6], agents=2, days=10, per_kind=1)[1]
+    two = run([5, 6], agents=2, days=10, per_kind=1, jobs=2)[1]
+    assert one == two

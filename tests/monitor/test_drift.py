@@ -160,3 +160,15 @@ def test_the_state_round_trips_through_the_store(url, request, tmp_path):
 
     check()
     engine.dispose()
+
+
+def test_a_baseline_stored_before_the_drift_estimator_loads_with_fresh_shares():
+    """A state row written by the previous share estimator (key ``shares``) still loads: its
+    rates are kept, and the shares' CUSUMs start afresh."""
+    state = AgentState.new("a", 100)
+    old = state.to_state()
+    del old["drifts"]
+    old["shares"] = {"denials": {"num": 0.1, "den": 5.0, "phi": 1.0, "s": 3.0, "n": 9}}
+    loaded = AgentState.from_state(old)
+    assert loaded.shares == {}
+    assert loaded.closed == state.closed
