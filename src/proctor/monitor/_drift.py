@@ -6,20 +6,23 @@ evidence instead. Each minute with ``n`` calls of which ``d`` were denied adds t
 log-likelihood ratio of "the share is ``p1``" against "the share is the reference ``p0``"::
 
     llr = d log(p1 / p0) + (n - d) log((1 - p1) / (1 - p0))      p1 = max(p0 + SHIFT, RATIO p0)
-    S = max(0, S + llr / phi)
+    S = max(0, S + min(llr, CAP log(p1 / p0)) / phi)
 
 so a call judged as usual lowers ``S`` a little and a denial raises it a lot; an idle minute
 leaves it alone (a sparse agent's evidence adds up across hours, a busy agent's within
 minutes). ``phi`` corrects for overdispersion: an agent that retries a refused call makes
-denials come in clusters, which a binomial model would read as evidence. It is the ratio of
+denials come in clusters, which a binomial model would read as evidence (and one minute
+weighs at most one denial's worth, ``CAP``: a cluster of retries is one event). It is the ratio of
 two slow EWMAs, of the squared excess ``(d - n p0)²`` and of the binomial variance
 ``n p0 (1 - p0)``, and at least 1 (quasi-likelihood). The reference ``p0`` is the ratio of two
 slow EWMAs of ``d`` and ``n`` (a plain average of every active minute until it has seen
 as many as the half-life: three days of active minutes). After an alert the fold restarts ``S``
 at 0 (``restart``): a drift that persists raises ``S`` again; one that ended does not linger.
 
-The score, ``S``, is in units of log-likelihood ratio: 8 means the recent calls are about
-e⁸ ≈ 3000 times likelier under the shifted share than under the reference.
+The score, ``S``, is in units of log-likelihood ratio: 5 (the default ``denials.drift``)
+means the recent calls are about e⁵ ≈ 150 times likelier under the shifted share than under
+the reference. ``phi`` learns from every active minute, a drift's too (docs/monitoring.md,
+Limits).
 """
 
 from __future__ import annotations
