@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from typer.testing import CliRunner
 
 import proctor.monitor._monitor as monitor_module
-from proctor.bench.monitor import run_seed, summarize
+from proctor.bench._monitor_traffic import AgentPlan, Incident
+from proctor.bench.monitor import replay, run, run_seed, summarize
 from proctor.cli import app
 
 
@@ -75,3 +77,52 @@ def test_the_command_prints_the_table_and_writes_json_and_a_png(tmp_path):
         "denial_drift",
         "injection_burst",
     }
+
+
+def planned(index: int, tools: dict[str, float], peak: float) -> AgentPlan:
+    return AgentPlan(
+        index=index,
+        name=f"agent-{index:02d}",
+        tools=tools,
+        peak=peak,
+        tz=0,
+        weekend=0.5,
+        growth=0.005,
+        deny=0.02,
+        hold=0.04,
+        read_chars=2000.0,
+        destinations=[f"partner{j}.example" for j in range(5)],
+        new_dest_rate=0.001,
+        misfire_per_day=0.1,
+        bursts=[(3 * DAY + 600, 60, 2.5)],  # an ordinary burst during the warm-up
+    )
+
+
+DAY = 1440
+
+
+def test_a_refund_spike_and_a_slow_denial_drift_are_detected_end_to_end():
+    """Two agents planned by hand, ten days, the default rules: the refund spike (10 times
+    the usual refund rate for an hour) and the denial drift (plus 15 to 35 points over 18 hours,
+    which no single minute shows) are both caught, by the rules meant for them."""
+    plans = [
+        planned(0, {"orders.get": 0.5, "email.send": 0.3, "payments.refund": 0.2}, 1.5),
+        planned(1, {"crm.search": 0.6, "email.send": 0.4}, 2.0),
+    ]
+    spike = Incident("refund_spike", 0, 8 * DAY + 11 * 60, 8 * DAY + 12 * 60, "payments.refund")
+    drift = Incident("denial_drift", 1, 8 * DAY + 6 * 60, 9 * DAY)
+    result = replay(9, np.random.default_rng(9), plans, [spike, drift], days=10)
+    assert spike.detected_at is not None
+    assert spike.rule is not None
+    assert spike.rule.startswith("calls.")
+    assert drift.detected_at is not None
+    assert drift.rule == "denials.drift"
+    assert spike.detected_at >= spike.start
+    assert drift.detected_at >= drift.start
+    assert result.false_alerts == 0
+
+
+def test_seeds_run_in_parallel_give_the_same_figures():
+    one = run([5, 6], agents=2, days=10, per_kind=1)[1]
+    two = run([5, 6], agents=2, days=10, per_kind=1, jobs=2)[1]
+    assert one == two

@@ -1,4 +1,5 @@
-"""The estimators: seasonality, robustness, warm-up, the CUSUM, and state that round-trips."""
+"""The rate estimator: seasonality, robustness, warm-up, and state that round-trips (the share's
+CUSUM: test_drift.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proctor.monitor import SeasonalRate, Share, hour_of_week
+from proctor.monitor import SeasonalRate, hour_of_week
 
 MONDAY = 28_401_120  # 2024-01-01 00:00 UTC, in minutes
 WEEK = 7 * 1440
@@ -59,16 +60,13 @@ def test_a_young_series_falls_back_to_the_hour_of_day_then_to_all_minutes():
 )
 def test_state_round_trips_through_json(values, start):
     est = SeasonalRate()
-    share = Share()
     for i, v in enumerate(values):
         est.update(start + i, v)
-        share.update(min(v, 10.0), 10.0)
     again = SeasonalRate.from_state(json.loads(json.dumps(est.to_state())))
     m = start + len(values)
     assert again.expect(m).mean == round(est.expect(m).mean, 6) or abs(
         again.expect(m).mean - est.expect(m).mean
     ) <= 1e-6 * max(1.0, abs(est.expect(m).mean))
-    assert Share.from_state(json.loads(json.dumps(share.to_state()))) == share
 
 
 @settings(max_examples=50, deadline=None)
@@ -86,41 +84,3 @@ def test_one_outlier_cannot_become_the_baseline(level, outlier):
     est.update(m, outlier)
     after = est.expect(m)
     assert abs(after.mean - before.mean) <= 4.0 * before.sd * 0.01 + 1e-9
-
-
-@settings(max_examples=30, deadline=None)
-@given(calls=st.integers(min_value=1, max_value=50), share=st.floats(0.0, 0.2))
-def test_a_steady_share_keeps_the_cusum_low_and_a_jump_raises_it(calls, share):
-    sh = Share()
-    denied = round(calls * share)
-    for _ in range(3000):
-        sh.update(denied, calls)
-    assert sh.cusum < 5.0
-    s = 0.0
-    for _ in range(60):
-        s = sh.update(calls, calls)  # every call denied
-    assert s > 25.0
-
-
-def test_an_idle_minute_leaves_the_cusum_where_it_was():
-    sh = Share()
-    for _ in range(100):
-        sh.update(0, 10)
-    sh.update(10, 10)
-    level = sh.cusum
-    assert level > 0
-    assert sh.update(0, 0) == level
-
-
-def test_a_slow_drift_is_not_absorbed_by_the_baseline():
-    sh = Share()
-    for _ in range(7 * 1440):
-        sh.update(0 if _ % 20 else 1, 5)  # 1 % of calls denied
-    raised = None
-    for minute in range(24 * 60):  # the share climbs to 31 % over a day
-        p = 0.01 + 0.3 * minute / (24 * 60)
-        count = 5 if (minute * p) % 1 > 1 - p * 5 else round(5 * p)
-        if sh.update(count, 5) >= 25 and raised is None:
-            raised = minute
-    assert raised is not None
-    assert raised < 20 * 60

@@ -92,12 +92,14 @@ def test_a_new_destination_alerts_only_after_the_warm_up_and_repeated_calls():
 
 
 def test_a_share_drift_alerts_with_its_cusum():
-    pol = spec(warmup=60, rules=[{"id": "drift", "signal": "denials", "score": 20}])
+    pol = spec(warmup=60, rules=[{"id": "drift", "signal": "denials", "score": 5}])
     state = AgentState.new("a", M0 - 1)
-    assert run(state, pol, [{"calls": 10}] * 200) == []
-    alerts = run(state, pol, [{"calls": 10, "denials": 5}] * 30, first=M0 + 200)
+    usual = [{"calls": 10, "denials": 1 if i % 20 == 0 else 0} for i in range(3000)]
+    assert run(state, pol, usual) == []
+    alerts = run(state, pol, [{"calls": 10, "denials": 5}] * 30, first=M0 + 3000)
     assert [a.rule for a in alerts] == ["drift"]
-    assert alerts[0].score >= 20
+    assert alerts[0].score >= 5
+    assert state.shares["denials"].cusum < 5  # restarted after the alert
 
 
 POLICY = """version: 1
@@ -154,6 +156,7 @@ def test_unset_rules_get_the_documented_defaults():
     assert spec is not None
     assert [r.id for r in spec.rules] == [
         "calls.spike",
+        "calls.sustained",
         "denials.drift",
         "holds.drift",
         "data_read.spike",

@@ -15,6 +15,7 @@ import json
 import statistics
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from proctor.bench._monitor_traffic import (
     CATALOGUE,
     KINDS,
     MINUTES_PER_DAY,
+    AgentPlan,
     Incident,
     Minutes,
     plan_agents,
@@ -112,6 +114,25 @@ def run_seed(
     warmup = WARMUP_DAYS * MINUTES_PER_DAY
     plans = plan_agents(rng, agents, minutes)
     incidents = plant(rng, plans, minutes, warmup, per_kind)
+    return replay(seed, rng, plans, incidents, days, began=began, trace_agent=trace_agent)
+
+
+def replay(
+    seed: int,
+    rng: np.random.Generator,
+    plans: list[AgentPlan],
+    incidents: list[Incident],
+    days: int,
+    *,
+    began: float | None = None,
+    trace_agent: bool = False,
+) -> SeedResult:
+    """Simulate ``plans`` with ``incidents`` planted for ``days``, run the monitor over it
+    and score its alerts (``run_seed`` plans at random; a test can plan by hand)."""
+    began = time.perf_counter() if began is None else began
+    minutes = days * MINUTES_PER_DAY
+    warmup = WARMUP_DAYS * MINUTES_PER_DAY
+    agents = len(plans)
     sims = [
         simulate(rng, p, minutes, START, [i for i in incidents if i.agent == p.index])
         for p in plans
@@ -311,17 +332,21 @@ def run(
     per_kind: int = 2,
     plot_path: Path | None = None,
     json_path: Path | None = None,
+    jobs: int = 1,
 ) -> tuple[str, dict[str, Any]]:
-    results = [
-        run_seed(
-            s,
-            agents=agents,
-            days=days,
-            per_kind=per_kind,
-            trace_agent=i == 0 and plot_path is not None,
-        )
-        for i, s in enumerate(seeds)
-    ]
+    """Run every seed (``jobs`` at a time, each in its own process: the seeds share nothing,
+    and the figures do not depend on ``jobs``) and summarize them."""
+    opts = {"agents": agents, "days": days, "per_kind": per_kind}
+    traced = [i == 0 and plot_path is not None for i in range(len(seeds))]
+    if jobs <= 1 or len(seeds) <= 1:
+        results = [run_seed(s, **opts, trace_agent=t) for s, t in zip(seeds, traced, strict=True)]
+    else:
+        with ProcessPoolExecutor(min(jobs, len(seeds))) as pool:
+            futures = [
+                pool.submit(run_seed, s, **opts, trace_agent=t)
+                for s, t in zip(seeds, traced, strict=True)
+            ]
+            results = [f.result() for f in futures]
     text, data = summarize(results)
     if plot_path is not None:
         plot(results[0], plot_path)

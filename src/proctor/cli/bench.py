@@ -81,6 +81,9 @@ def monitor(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Write the results as JSON to this file.")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Seeds run at once, one process each (same figures).")
+    ] = 1,
 ) -> None:
     """Simulate days of traffic for many agents (daily and weekly cycles, bursts, slow growth)
     with planted incidents (exfiltration to a new domain, a runaway loop, a spike in refunds,
@@ -99,6 +102,7 @@ def monitor(
         per_kind=per_kind,
         plot_path=plot,
         json_path=json_path,
+        jobs=jobs,
     )
     typer.echo(text)
     if json_path is not None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 from proctor.monitor._alert import Alert
 from proctor.monitor._backend import Backend, MemoryBackend, StoreBackend
 from proctor.monitor._baseline import AgentState, fold
-from proctor.monitor._estimators import Expectation, SeasonalRate, Share, hour_of_week
+from proctor.monitor._drift import Drift
+from proctor.monitor._estimators import Expectation, SeasonalRate, hour_of_week
 from proctor.monitor._hook import CONTAINED, MonitorHook
 from proctor.monitor._metrics import ControlsCollector, GateMetrics
 from proctor.monitor._monitor import Contained, MemoryContainment, Monitor
@@ -34,6 +35,7 @@ __all__ = [
     "Backend",
     "Contained",
     "ControlsCollector",
+    "Drift",
     "Expectation",
     "GateMetrics",
     "MemoryBackend",
@@ -42,7 +44,6 @@ __all__ = [
     "MonitorHook",
     "MonitorSettings",
     "SeasonalRate",
-    "Share",
     "StoreBackend",
     "Tracing",
     "call_signals",

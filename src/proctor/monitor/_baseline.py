@@ -15,7 +15,8 @@ from typing import Any
 
 from proctor.model import new_id
 from proctor.monitor._alert import Alert, severity
-from proctor.monitor._estimators import SeasonalRate, Share
+from proctor.monitor._drift import Drift
+from proctor.monitor._estimators import SeasonalRate
 from proctor.policy._monitor_schema import SHARES, AlertRule, MonitoringPolicy
 
 DEST = "dest:"
@@ -34,7 +35,7 @@ class AgentState:
     closed: int  # the last minute folded in
     started: int  # the first minute folded in
     rates: dict[str, SeasonalRate] = field(default_factory=dict)
-    shares: dict[str, Share] = field(default_factory=dict)
+    shares: dict[str, Drift] = field(default_factory=dict)  # share signal -> its CUSUM
     recent: dict[str, list[float]] = field(default_factory=dict)  # signal -> last minutes
     destinations: dict[str, list[int]] = field(default_factory=dict)  # host -> [first, calls]
     last_alert: dict[str, int] = field(default_factory=dict)  # dedup key -> minute
@@ -53,7 +54,7 @@ class AgentState:
             "closed": self.closed,
             "started": self.started,
             "rates": {k: v.to_state() for k, v in self.rates.items()},
-            "shares": {k: v.to_state() for k, v in self.shares.items()},
+            "drifts": {k: v.to_state() for k, v in self.shares.items()},
             "recent": {k: [round(x, 4) for x in v] for k, v in self.recent.items()},
             "destinations": self.destinations,
             "last_alert": self.last_alert,
@@ -69,7 +70,7 @@ class AgentState:
             int(data["closed"]),
             int(data["started"]),
             {k: SeasonalRate.from_state(v) for k, v in data["rates"].items()},
-            {k: Share.from_state(v) for k, v in data["shares"].items()},
+            {k: Drift.from_state(v) for k, v in data.get("drifts", {}).items()},
             {k: [float(x) for x in v] for k, v in data["recent"].items()},
             {k: [int(v[0]), int(v[1])] for k, v in data["destinations"].items()},
             {k: int(v) for k, v in data["last_alert"].items()},
@@ -131,10 +132,10 @@ def fold(
     for name in SHARES:
         sh = state.shares.get(name)
         if sh is None:
-            sh = state.shares[name] = Share()
+            sh = state.shares[name] = Drift()
         count = float(values.get(name, 0.0))
         p = sh.p
-        share_scores[name] = (count, p, sh.update(count, calls))
+        share_scores[name] = (count, p, sh.update(count, calls, score=warm))
 
     young = _destinations(state, minute, values, policy.destinations.young_for)
     now: dict[str, float] = {
@@ -149,6 +150,7 @@ def fold(
             _push(state, key, 0.0, keep)
 
     found: list[_Candidate] = []
+    restart: set[str] = set()  # share signals whose CUSUM reached its highest rule's score
     for rule in policy.rules:
         if rule.above is not None:
             if rule.signal == "new_destination":
@@ -166,6 +168,8 @@ def fold(
             count, p, cusum = share_scores[rule.signal]
             if cusum >= rule.score and count >= rule.min_count:
                 found.append(_Candidate(rule, None, count, p * calls, cusum))
+                if rule.score >= _highest(policy.rules, rule.signal):
+                    restart.add(rule.signal)
             continue
         keys: list[str] = [str(rule.signal)] if rule.signal in RATES else []
         if rule.signal == "calls" and rule.tool is not None:
@@ -177,20 +181,35 @@ def fold(
                 continue
             w = rule.window
             total = sum(state.recent[key][-w:])
+            if total <= 0 or total < rule.min_count:  # the cheap tests first (same outcome)
+                continue
             expected = sum(state.recent[key + MEAN][-w:])
+            if total < rule.min_ratio * expected:
+                continue
             floor = state.rates[key].floor
             z = (total - expected) / math.sqrt(max(sum(state.recent[key + VAR][-w:]), floor))
-            if z >= rule.score and total >= rule.min_count and total >= rule.min_ratio * expected:
+            if z >= rule.score:
                 found.append(_Candidate(rule, _tool_of(key), total, expected, z))
+    for name in restart:  # an alert was due: the CUSUM starts afresh
+        state.shares[name].restart()
     state.closed = minute
     return _admit(state, minute, found, policy)
 
 
+def _highest(rules: list[AlertRule], signal: str) -> float:
+    return max((r.score or 0.0) for r in rules if r.signal == signal)
+
+
 def _push(state: AgentState, key: str, value: float, keep: int) -> None:
-    ring = state.recent.setdefault(key, [])
+    ring = state.recent.get(key)
+    if ring is None:
+        ring = state.recent[key] = []
     ring.append(value)
     if len(ring) > keep:
-        del ring[: len(ring) - keep]
+        if len(ring) == keep + 1:
+            del ring[0]
+        else:
+            del ring[: len(ring) - keep]
 
 
 def _tool_of(key: str) -> str | None:

@@ -11,10 +11,8 @@ no clock; their state is plain data (``to_state`` / ``from_state``) kept in the 
   typical size of one read for characters read; an EWMA). Over a window of minutes the score
   is ``(sum x - sum mean) / sqrt(max(sum var, D²))``. Updates are clipped to
   ``mean ± 4 sd`` once a level is warm, so that an incident does not become the baseline.
-- ``Share``: a count that is a share of another (denials of calls). The baseline share is the
-  ratio of two slow EWMAs; each minute's excess is a binomial z-score, corrected for
-  overdispersion (an EWMA of z², at least 1), accumulated by a one-sided CUSUM
-  ``S = max(0, S + z - k)``: a sudden jump and a slow drift both make ``S`` grow.
+
+A share of calls (denials, holds, overrides) is watched by a CUSUM instead: ``_drift.py``.
 """
 
 from __future__ import annotations
@@ -35,9 +33,6 @@ MIN_SLOT_MINUTES = 30  # a seasonal slot is trusted once it has seen this many m
 def hour_of_week(minute: int) -> int:
     """0 = Monday 00:00-00:59 UTC, ..., 167 = Sunday 23:00-23:59 UTC."""
     return (minute // 60 + MONDAY_OFFSET_HOURS) % HOURS_PER_WEEK
-
-
-VAR_FLOOR = 0.25  # a share's minute: one event among few calls is not, alone, an anomaly
 
 
 def alpha(half_life: float) -> float:
@@ -195,60 +190,3 @@ def _learn(
     mean += a * (x - mean)
     dev += a * (deviation - dev)
     return mean, dev, n + 1 if n < 1_000_000_000 else n
-
-
-@dataclass(slots=True)
-class Share:
-    """A count that is a share of another, with a CUSUM of its excess (module docstring)."""
-
-    num: float = 0.0  # EWMA of the count per minute
-    den: float = 0.0  # EWMA of the whole per minute
-    phi: float = 1.0  # overdispersion: EWMA of the clipped z², at least 1
-    cusum: float = 0.0
-    n: int = 0  # minutes observed with a non-empty whole
-
-    ALPHA = alpha(3 * 1440)  # the baseline share moves with a half-life of three days
-    PHI_ALPHA = alpha(1440)
-    K = 1.0  # the CUSUM's allowance: a minute adds to S only what exceeds one sd
-    PRIOR = 0.002  # the share assumed while nothing was seen (never exactly 0)
-
-    @property
-    def p(self) -> float:
-        """The baseline share."""
-        if self.den <= 0:
-            return self.PRIOR
-        return min(max(self.num / self.den, self.PRIOR), 1.0 - self.PRIOR)
-
-    def z(self, count: float, whole: float) -> float:
-        """The binomial z-score of ``count`` out of ``whole`` against the baseline."""
-        if whole <= 0:
-            return 0.0
-        p = self.p
-        var = max(whole * p * (1.0 - p) * max(self.phi, 1.0), VAR_FLOOR)
-        return (count - whole * p) / math.sqrt(var)
-
-    def update(self, count: float, whole: float) -> float:
-        """Fold one minute in; return the CUSUM after it (the anomaly score)."""
-        z = self.z(count, whole)
-        if whole > 0:
-            self.cusum = max(0.0, self.cusum + z - self.K)
-            a = max(self.ALPHA, 1.0 / (self.n + 1)) if self.n < MIN_SLOT_MINUTES else self.ALPHA
-            self.num += a * (count - self.num)
-            self.den += a * (whole - self.den)
-            clipped = min(z * z, 25.0)
-            self.phi += self.PHI_ALPHA * (clipped - self.phi)
-            self.n += 1
-        return self.cusum  # an idle minute is no evidence either way: the CUSUM stays
-
-    def to_state(self) -> dict[str, Any]:
-        return {"num": self.num, "den": self.den, "phi": self.phi, "s": self.cusum, "n": self.n}
-
-    @staticmethod
-    def from_state(data: Mapping[str, Any]) -> Share:
-        return Share(
-            float(data["num"]),
-            float(data["den"]),
-            float(data["phi"]),
-            float(data["s"]),
-            int(data["n"]),
-        )

@@ -89,8 +89,8 @@ class AlertRule(_Strict):
         default=None,
         gt=0,
         description="Anomaly rule: alert when the robust z-score against the agent's baseline "
-        "(for a rate, of this minute against the same hour of the week; for a share, the "
-        "CUSUM of the minutes' excess) reaches this.",
+        "(for a rate, of the window against the same hours of the week; for a share, the "
+        "CUSUM of the log-likelihood ratio of a rise of the share) reaches this.",
     )
     above: float | None = Field(
         default=None,
@@ -185,8 +185,17 @@ def _default_rules() -> list[AlertRule]:
             min_count=10,
             severity="high",
         ),
-        AlertRule(id="denials.drift", signal="denials", score=25, severity="high"),
-        AlertRule(id="holds.drift", signal="holds", score=25, severity="medium"),
+        AlertRule(
+            id="calls.sustained",
+            signal="calls",
+            score=6,
+            window=30,
+            min_ratio=4,
+            min_count=5,
+            severity="medium",
+        ),
+        AlertRule(id="denials.drift", signal="denials", score=5, severity="high"),
+        AlertRule(id="holds.drift", signal="holds", score=9, severity="medium"),
         AlertRule(
             id="data_read.spike",
             signal="data_read",
@@ -220,7 +229,7 @@ class MonitoringPolicy(_Strict):
     )
     rules: list[AlertRule] = Field(
         default_factory=_default_rules,
-        description="Alert rules. Unset: calls.spike, denials.drift, holds.drift, "
+        description="Alert rules. Unset: calls.spike, calls.sustained, denials.drift, holds.drift, "
         "data_read.spike, new_destination, off_hours, injection.burst "
         "(see docs/monitoring.md).",
     )

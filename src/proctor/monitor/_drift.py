@@ -1,0 +1,123 @@
+"""``Drift``: a count that is a share of another (denials of calls), watched by a CUSUM.
+
+A z-score against an EWMA baseline adapts to a slow drift: by the time the share has climbed,
+the baseline has climbed with it, and no single minute is unusual. A CUSUM accumulates the
+evidence instead. Each minute with ``n`` calls of which ``d`` were denied adds the
+log-likelihood ratio of "the share is ``p1``" against "the share is the reference ``p0``"::
+
+    llr = d log(p1 / p0) + (n - d) log((1 - p1) / (1 - p0))      p1 = max(p0 + SHIFT, RATIO p0)
+    S = max(0, S + min(llr, CAP log(p1 / p0)) / phi)
+
+so a call judged as usual lowers ``S`` a little and a denial raises it a lot; an idle minute
+leaves it alone (a sparse agent's evidence adds up across hours, a busy agent's within
+minutes). ``phi`` corrects for overdispersion: an agent that retries a refused call makes
+denials come in clusters, which a binomial model would read as evidence (and one minute
+weighs at most one denial's worth, ``CAP``: a cluster of retries is one event). It is the ratio of
+two slow EWMAs, of the squared excess ``(d - n p0)²`` and of the binomial variance
+``n p0 (1 - p0)``, and at least 1 (quasi-likelihood). The reference ``p0`` is the ratio of two
+slow EWMAs of ``d`` and ``n`` (a plain average of every active minute until it has seen
+as many as the half-life: three days of active minutes). After an alert the fold restarts ``S``
+at 0 (``restart``): a drift that persists raises ``S`` again; one that ended does not linger.
+
+The score, ``S``, is in units of log-likelihood ratio: 5 (the default ``denials.drift``)
+means the recent calls are about e⁵ ≈ 150 times likelier under the shifted share than under
+the reference. ``phi`` learns from every active minute, a drift's too (docs/monitoring.md,
+Limits).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.monitor._estimators import alpha
+
+PRIOR = 0.002  # the share assumed while nothing was seen (never exactly 0)
+MAX_P0 = 0.5
+
+
+@dataclass(slots=True)
+class Drift:
+    """A share of calls with a CUSUM of its rise (see the module docstring)."""
+
+    num: float = 0.0  # EWMA of the count per active minute
+    den: float = 0.0  # EWMA of the calls per active minute
+    sq: float = 0.0  # EWMA of the squared excess (d - n p0)²
+    var: float = 0.0  # EWMA of the binomial variance n p0 (1 - p0)
+    cusum: float = 0.0
+    n: int = 0  # minutes observed with at least one call
+
+    ALPHA = alpha(3 * 1440)  # the reference share and the dispersion: half-life of 3 days
+    SHIFT = 0.12  # the CUSUM looks for a rise of the share of at least 12 points ...
+    RATIO = 2.0  # ... or to twice the reference, whichever is larger
+    CAP = 1.0  # one minute weighs at most this many denials (bounded influence)
+
+    @property
+    def p(self) -> float:
+        """The reference share."""
+        if self.den <= 0:
+            return PRIOR
+        return min(max(self.num / self.den, PRIOR), MAX_P0)
+
+    @property
+    def phi(self) -> float:
+        """The overdispersion: 1 for independent calls, more for clusters."""
+        if self.var <= 0:
+            return 1.0
+        return max(self.sq / self.var, 1.0)
+
+    def llr(self, count: float, whole: float) -> float:
+        """The log-likelihood ratio of ``count`` out of ``whole`` (shifted against reference),
+        divided by the overdispersion."""
+        if whole <= 0:
+            return 0.0
+        p0 = self.p
+        p1 = min(max(p0 + self.SHIFT, self.RATIO * p0), 0.99)
+        d = min(max(count, 0.0), whole)
+        up = math.log(p1 / p0)
+        down = math.log((1.0 - p1) / (1.0 - p0))
+        # one minute's evidence is at most CAP denials' worth: a cluster of retries is one event
+        return min(d * up + (whole - d) * down, self.CAP * up) / self.phi
+
+    def update(self, count: float, whole: float, *, score: bool = True) -> float:
+        """Fold one minute in; return the CUSUM after it (the anomaly score). ``score``
+        false (the warm-up): learn the reference only, leave the CUSUM at 0."""
+        if whole <= 0:
+            return self.cusum  # an idle minute is no evidence either way
+        if score:
+            self.cusum = max(0.0, self.cusum + self.llr(count, whole))
+        p0 = self.p
+        a = max(self.ALPHA, 1.0 / (self.n + 1))  # a plain average until the EWMA is fuller
+        self.num += a * (count - self.num)
+        self.den += a * (whole - self.den)
+        self.sq += a * ((count - whole * p0) ** 2 - self.sq)
+        self.var += a * (whole * p0 * (1.0 - p0) - self.var)
+        self.n += 1
+        return self.cusum
+
+    def restart(self) -> None:
+        """Start accumulating afresh (after an alert)."""
+        self.cusum = 0.0
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "num": self.num,
+            "den": self.den,
+            "sq": self.sq,
+            "var": self.var,
+            "s": self.cusum,
+            "n": self.n,
+        }
+
+    @staticmethod
+    def from_state(data: Mapping[str, Any]) -> Drift:
+        return Drift(
+            float(data["num"]),
+            float(data["den"]),
+            float(data["sq"]),
+            float(data["var"]),
+            float(data["s"]),
+            int(data["n"]),
+        )
