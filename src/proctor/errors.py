@@ -30,7 +30,8 @@
     ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
     │   └── GatewayConfigError     a gateway or proxy setting is invalid
     └── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
-                               tool, unaccepted findings, changed since it was reviewed)
+                               tool, unaccepted findings, changed since it was reviewed,
+                               fingerprint malformed or under 16 hex digits)
 
 A check that fails at decision time never raises to the caller: it becomes a DENY whose
 reason names the error (fail closed). These exceptions are for configuration and misuse.
@@ -200,4 +201,5 @@ class GatewayConfigError(GatewayError):
 class ToolPinError(ProctorError):
     """A tool pin cannot be approved or revoked as asked: no such tool was seen on that server,
     its definition has detector findings that were not accepted, or it changed since the
-    operator reviewed it (the fingerprint given no longer matches)."""
+    operator reviewed it (the fingerprint given no longer matches), or the fingerprint given is
+    not one (not hex, or fewer than 16 hex digits)."""
