@@ -31,7 +31,8 @@
     ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
     │   └── GatewayConfigError     a gateway or proxy setting is invalid
     ├── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
-    │                          tool, unaccepted findings, changed since it was reviewed)
+    │                          tool, unaccepted findings, changed since it was reviewed,
+    │                          fingerprint malformed or under 16 hex digits)
     └── ReceiptError           a receipt is malformed, or its signature or inclusion proof
                                does not verify (``proctor.audit.verify_receipt``)
 
@@ -209,7 +210,8 @@ class GatewayConfigError(GatewayError):
 class ToolPinError(ProctorError):
     """A tool pin cannot be approved or revoked as asked: no such tool was seen on that server,
     its definition has detector findings that were not accepted, or it changed since the
-    operator reviewed it (the fingerprint given no longer matches)."""
+    operator reviewed it (the fingerprint given no longer matches), or the fingerprint given is
+    not one (not hex, or fewer than 16 hex digits)."""
 
 
 class ReceiptError(ProctorError):

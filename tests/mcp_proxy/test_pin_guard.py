@@ -66,7 +66,9 @@ def test_pinned_tool_is_exposed_and_runs(world: World):
     anyio.run(guard.refresh, "shop", [("orders_get", ORDERS)])
     assert not guard.exposed("orders_get")
     assert call(gate, session).status is OutcomeStatus.DENIED
-    world.pins.approve("shop", "orders_get", by=world.who("otto"))
+    world.pins.approve(
+        "shop", "orders_get", by=world.who("otto"), fingerprint=world.seen("shop", "orders_get")
+    )
     assert call(gate, session).status is OutcomeStatus.EXECUTED  # the store is read per call
     anyio.run(guard.refresh, "shop", [("orders_get", ORDERS)])
     assert guard.exposed("orders_get")

@@ -120,6 +120,23 @@ def cli(env, keys, *args: str, who: str = "otto"):
     return CliRunner().invoke(app, ["mcp", "tools", *args], env=environ)
 
 
+def approve(env, keys, server: str, tool: str, *args: str, who: str = "otto"):
+    """What an operator does: read the fingerprint listed now, approve that one."""
+    listed = cli(env, keys, "--json", who="vera")
+    assert listed.exit_code == 0, listed.output
+    (row,) = [r for r in json.loads(listed.stdout) if (r["server"], r["tool"]) == (server, tool)]
+    fp = row["seen_fingerprint"]
+    return cli(env, keys, "approve", server, tool, "--fingerprint", fp, *args, who=who)
+
+
+def approve_all(env, keys, server: str, listing: Path):
+    """``--all`` over the listing the operator reviewed (written to ``listing`` first)."""
+    listed = cli(env, keys, "--json", who="vera")
+    assert listed.exit_code == 0, listed.output
+    listing.write_text(listed.stdout, encoding="utf-8")
+    return cli(env, keys, "approve", server, "--all", "--fingerprints-file", str(listing))
+
+
 async def names(s: ClientSession) -> set[str]:
     return {t.name for t in (await s.list_tools()).tools}
 
@@ -158,9 +175,7 @@ def test_rug_pull_between_two_listings_is_blocked_with_the_diff(env, keys, tmp_p
         async with proxy(env, defs) as s:
             first = await names(s)
             unapproved = await s.call_tool("refund", args())
-            res = await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "default", "refund")
-            )
+            res = await anyio.to_thread.run_sync(lambda: approve(env, keys, "default", "refund"))
             assert res.exit_code == 0, res.output
             second = await names(s)
             ok = await s.call_tool("refund", args())
@@ -171,9 +186,7 @@ def test_rug_pull_between_two_listings_is_blocked_with_the_diff(env, keys, tmp_p
             shown = await anyio.to_thread.run_sync(
                 lambda: cli(env, keys, "diff", "default", "refund", who="vera")
             )
-            res = await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "default", "refund")
-            )
+            res = await anyio.to_thread.run_sync(lambda: approve(env, keys, "default", "refund"))
             assert res.exit_code == 0, res.output
             fourth = await names(s)
             again = await s.call_tool("refund", args())
@@ -277,11 +290,11 @@ def test_poisoned_description_has_findings_and_needs_accept_findings(env, keys, 
                 lambda: cli(env, keys, "diff", "default", "orders_get", who="vera")
             )
             plain = await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "default", "--all")
+                lambda: approve_all(env, keys, "default", tmp_path / "listing.json")
             )
             still = await names(s)
             accepted = await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "default", "orders_get", "--accept-findings")
+                lambda: approve(env, keys, "default", "orders_get", "--accept-findings")
             )
             after = await names(s)
             return listed, listing, shown, plain, still, accepted, after
@@ -332,9 +345,7 @@ def test_same_tool_on_two_servers_is_pinned_separately(env, keys, tmp_path):
         )
         async with stdio_client(params) as (read, write), ClientSession(read, write) as s:
             await s.initialize()
-            res = await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "shop", "refund")
-            )
+            res = await anyio.to_thread.run_sync(lambda: approve(env, keys, "shop", "refund"))
             assert res.exit_code == 0, res.output
             listed = await names(s)
             ok = await s.call_tool("shop.refund", args())
@@ -356,7 +367,7 @@ def test_operators_only(env, keys, tmp_path):
         async with proxy(env, defs) as s:
             await names(s)
             return await anyio.to_thread.run_sync(
-                lambda: cli(env, keys, "approve", "default", "refund", who="vera")
+                lambda: approve(env, keys, "default", "refund", who="vera")
             )
 
     res = anyio.run(main)

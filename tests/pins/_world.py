@@ -29,6 +29,12 @@ class World:
     def who(self, name: str) -> Principal:
         return self.queue.authenticate(name, self.keys[name])
 
+    def seen(self, server: str, tool: str) -> str:
+        """The fingerprint listed now: what an operator reviews before approving."""
+        pin = self.pins.get(server, tool)
+        assert pin is not None, (server, tool)
+        return pin.seen_fingerprint
+
     def events(self, action: str | None = None) -> list[dict]:
         t = oversight_events
         with self.queue.engine.connect() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -76,15 +77,92 @@ def tools(
     out.print(table)
 
 
+def _reviewed(path: Path, server: str) -> dict[str, str]:
+    """Tool -> fingerprint, for the tools of ``server`` in a ``proctor mcp tools --json``
+    listing the operator saw."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ToolPinError(f"--fingerprints-file {path}: cannot read it: {exc}") from None
+    if not isinstance(rows, list):
+        raise ToolPinError(
+            f"--fingerprints-file {path}: not a JSON list (the output of proctor mcp tools --json)"
+        )
+    seen: dict[str, str] = {}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not all(
+            isinstance(row.get(k), str) for k in ("server", "tool", "seen_fingerprint")
+        ):
+            raise ToolPinError(
+                f"--fingerprints-file {path}: entry {i} has no string server, tool and "
+                "seen_fingerprint (the output of proctor mcp tools --json)"
+            )
+        if row["server"] != server:
+            continue
+        if seen.setdefault(row["tool"], row["seen_fingerprint"]) != row["seen_fingerprint"]:
+            raise ToolPinError(
+                f"--fingerprints-file {path}: {server}/{row['tool']} is listed twice with "
+                "different fingerprints"
+            )
+    if not seen:
+        raise ToolPinError(f"--fingerprints-file {path} lists no tool of server {server!r}")
+    return seen
+
+
+def _usage(
+    tool: str | None, fingerprint: str | None, all_: bool, fingerprints_file: Path | None
+) -> str | None:
+    """What is wrong with the options of ``approve`` (None: nothing)."""
+    if tool is not None and (all_ or fingerprints_file is not None):
+        return "name one TOOL or pass --all, not both"
+    if tool is not None and fingerprint is None:
+        return (
+            "approve SERVER TOOL needs --fingerprint: the fingerprint of the definition you "
+            "reviewed, as `proctor mcp tools diff SERVER TOOL` shows it"
+        )
+    if tool is None and not all_:
+        return "name one TOOL (with --fingerprint), or pass --all (with --fingerprints-file)"
+    if tool is None and fingerprint is not None:
+        return "--fingerprint is for one TOOL; with --all, pass --fingerprints-file"
+    if tool is None and fingerprints_file is None:
+        return (
+            "--all needs --fingerprints-file: the output of `proctor mcp tools --json` you "
+            "reviewed (only the tools in it, as they were, are approved)"
+        )
+    return None
+
+
 @tools_app.command()
 def approve(
     server: Annotated[str, typer.Argument(help="The server, as the proxy names it.")],
     tool: Annotated[
         str | None, typer.Argument(help="The tool (or --all).", show_default=False)
     ] = None,
+    fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            help="The fingerprint of the definition you reviewed, as `proctor mcp tools diff` "
+            "shows it (16+ hex digits, or all 64): refused if the tool changed since. Required "
+            "with TOOL.",
+            show_default=False,
+        ),
+    ] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Every tool of SERVER that is not pinned as listed.")
+        bool,
+        typer.Option(
+            "--all",
+            help="Every tool of SERVER that is not pinned as listed and whose definition is "
+            "still the one in --fingerprints-file (required with --all).",
+        ),
     ] = False,
+    fingerprints_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --all: the output of `proctor mcp tools --json` you reviewed; a tool "
+            "that is not in it, or changed since, is not approved.",
+            show_default=False,
+        ),
+    ] = None,
     accept_findings: Annotated[
         bool,
         typer.Option(
@@ -93,37 +171,47 @@ def approve(
             "reading `proctor mcp tools diff`); the findings are recorded with the approval.",
         ),
     ] = False,
-    fingerprint: Annotated[
-        str | None,
-        typer.Option(
-            help="The fingerprint you reviewed (8+ hex digits): refused if the tool changed since.",
-            show_default=False,
-        ),
-    ] = None,
     as_: As = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Pin the definition a server lists now: the proxies list and let through the tool from
-    then on. The definition is scanned again first; findings need --accept-findings. Needs
-    role operator or admin; recorded with your name in the audit log."""
-    if (tool is None) == (not all_):
-        err.print("[red]error[/] name one TOOL, or pass --all")
+    """Pin the definition a server lists now, if it is the one you reviewed: the proxies list
+    and let through the tool from then on. The definition is scanned again first; findings
+    need --accept-findings. Needs role operator or admin; recorded with your name in the audit
+    log."""
+    problem = _usage(tool, fingerprint, all_, fingerprints_file)
+    if problem:
+        err.print(f"[red]error[/] {escape(problem)}")
         raise typer.Exit(1)
+    todo = {tool: fingerprint} if tool is not None and fingerprint is not None else {}
     failed = 0
     with acting(database_url, as_) as c:
         who = require(c)
         pins = ToolPins(c.queue.engine, c.queue.recorder, c.queue.access)
-        if tool is not None:
-            names = [tool]
-        else:
+        if fingerprints_file is not None:
             who.require(Role.OPERATOR, Role.ADMIN, action="approve tools")
-            names = [p.tool for p in pins.list(server) if p.state is not PinState.PINNED]
-            if not names:
+            try:
+                shown = _reviewed(fingerprints_file, server)
+            except ToolPinError as exc:
+                err.print(f"[red]error[/] {escape(str(exc))}")
+                raise typer.Exit(1) from None
+            for p in pins.list(server):
+                if p.state is PinState.PINNED:
+                    continue
+                if p.tool in shown:
+                    todo[p.tool] = shown[p.tool]
+                else:
+                    err.print(
+                        f"[red]refused[/] {escape(server)}/{escape(p.tool)} is not in "
+                        f"{escape(str(fingerprints_file))}: you have not reviewed it; nothing "
+                        "was approved for it"
+                    )
+                    failed += 1
+            if not todo and not failed:
                 out.print(f"every tool of {escape(server)} is pinned as listed")
-        for name in names:
+        for name, reviewed in todo.items():
             try:
                 pin = pins.approve(
-                    server, name, by=who, accept_findings=accept_findings, fingerprint=fingerprint
+                    server, name, by=who, fingerprint=reviewed, accept_findings=accept_findings
                 )
             except ToolPinError as exc:
                 err.print(f"[red]refused[/] {escape(str(exc))}")
@@ -154,7 +242,7 @@ def diff(
         err.print(f"[red]error[/] no tool {escape(tool)!r} was listed by server {escape(server)!r}")
         raise typer.Exit(1)
     out.print(f"{escape(server)}/{escape(tool)}: {pin.state}", markup=False)
-    out.print(f"listed:  {short(pin.seen_fingerprint)} since {_when(pin.changed_at)}")
+    out.print(f"listed:  sha256:{pin.seen_fingerprint} since {_when(pin.changed_at)}")
     approved = f" by {pin.approved_by} at {_when(pin.approved_at)}" if pin.approved_by else ""
     out.print(f"pinned:  {short(pin.pinned_fingerprint)}{approved}", markup=False)
     if pin.pinned_definition is None:

@@ -7,8 +7,9 @@ make the definition part of what an operator approves::
 
     pins = ToolPins(engine, queue.recorder, queue.access)
     pins.record("shop", {"refund": definition("refund", "Refund an order.", schema)})
-    pins.approve("shop", "refund", by=operator)           # scanned first; findings need
-                                                          # accept_findings=True
+    pins.approve("shop", "refund", by=operator, fingerprint=reviewed)
+                                # the definition the operator reviewed (16+ hex digits); it is
+                                # scanned first, and findings need accept_findings=True
     pins.pinned("shop")                                   # {"refund": "9f2c…"}
 
 ``fingerprint`` is the SHA-256 of the canonical JSON of the definition (see ``definition``);

@@ -21,7 +21,8 @@ from typing import Any
 
 FIELDS = ("name", "title", "description", "inputSchema", "outputSchema", "annotations")
 OPTIONAL = frozenset({"title", "outputSchema", "annotations"})
-PREFIX = 12  # characters of a fingerprint shown in listings and messages
+PREFIX = 16  # hex digits of a fingerprint shown in listings and messages (64 bits)
+REVIEWED_MIN = PREFIX  # hex digits an approval must name at least: a 64-bit prefix
 
 
 def definition(

@@ -26,7 +26,13 @@ from proctor.approvals._outbox import Recorder
 from proctor.audit import Event, EventKind
 from proctor.errors import ApprovalStateError, ToolPinError
 from proctor.model import Finding
-from proctor.pins._definition import canonical, changed_fields, diff, fingerprint
+from proctor.pins._definition import (
+    REVIEWED_MIN,
+    canonical,
+    changed_fields,
+    diff,
+    fingerprint,
+)
 from proctor.pins._pin import ToolPin, pin_of, short
 from proctor.pins._scan import scan_definition
 from proctor.store import mcp_tool_pins as t
@@ -34,6 +40,26 @@ from proctor.store import mcp_tool_pins as t
 TOFU = "tofu"  # approved_by of a tool pinned on first use (mcp-proxy --pins tofu)
 _MAX_DIFF = 4000
 _MAX_FINDINGS = 10
+_HEX = frozenset("0123456789abcdef")
+
+
+def reviewed(server: str, tool: str, given: str) -> str:
+    """The hex digits of the fingerprint an operator says they reviewed (``sha256:`` optional,
+    any case): at least ``REVIEWED_MIN`` of them (64 bits), at most the 64 of a SHA-256. A shorter
+    prefix could be matched by a server that brute-forces one."""
+    want = given.strip().removeprefix("sha256:").lower()
+    if not want or not set(want) <= _HEX or len(want) > 64:
+        raise ToolPinError(
+            f"fingerprint {given!r} for {server}/{tool} is not a SHA-256 fingerprint (hex "
+            "digits, optionally after sha256:); nothing was approved"
+        )
+    if len(want) < REVIEWED_MIN:
+        raise ToolPinError(
+            f"fingerprint {given!r} for {server}/{tool} has {len(want)} hex digit(s): give at "
+            f"least {REVIEWED_MIN} (or all 64), as proctor mcp tools diff shows it; nothing was "
+            "approved"
+        )
+    return want
 
 
 def _findings(found: Iterable[Finding]) -> list[dict[str, Any]]:
@@ -237,26 +263,26 @@ class ToolPins:
         tool: str,
         *,
         by: Principal,
+        fingerprint: str,
         accept_findings: bool = False,
-        fingerprint: str | None = None,
     ) -> ToolPin:
-        """Pin the definition of ``tool`` last seen on ``server``. Needs role operator or
-        admin. The definition is scanned again; findings need ``accept_findings``.
-        ``fingerprint`` (a prefix of at least 8 hex digits, optional): the definition the
-        operator reviewed; if the tool changed since, nothing is pinned. Already pinned as it
-        is: nothing changes, nothing is recorded."""
+        """Pin the definition of ``tool`` last seen on ``server``, if it is the one the operator
+        reviewed. Needs role operator or admin. ``fingerprint``: the fingerprint of the reviewed
+        definition (``proctor mcp tools diff``), in full or a prefix of at least 16 hex digits;
+        if the tool changed since, nothing is pinned. The definition is scanned again;
+        findings need ``accept_findings``. Already pinned as it is: nothing changes, nothing
+        is recorded."""
+        want = reviewed(server, tool, fingerprint)
         with writing(self.engine) as conn:
             who = self.access.current(conn, by)
             who.require(Role.OPERATOR, Role.ADMIN, action="approve tools")
             row = _locked(conn, server, tool)
             seen = row.seen_fingerprint
-            if fingerprint is not None:
-                want = fingerprint.removeprefix("sha256:").lower()
-                if len(want) < 8 or not seen.startswith(want):
-                    raise ToolPinError(
-                        f"{server}/{tool} is now {short(seen)}, not {fingerprint!r}: it changed "
-                        "since it was reviewed (proctor mcp tools diff); nothing was approved"
-                    )
+            if not seen.startswith(want):
+                raise ToolPinError(
+                    f"{server}/{tool} is now {short(seen)}, not {fingerprint!r}: it changed "
+                    "since it was reviewed (proctor mcp tools diff); nothing was approved"
+                )
             if row.pinned_fingerprint == seen:
                 return pin_of(row)
             defn = loads(row.seen_definition)
