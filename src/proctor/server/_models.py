@@ -139,8 +139,9 @@ class DecisionOut(_Out):
     steps: list[StepOut]
     receipt: dict[str, Any] | None = Field(
         default=None,
-        description="The audit log's signed receipt of the recorded outcome: verify it with "
-        "`proctor receipt verify` and the log's public key (docs/audit.md, Receipts).",
+        description="The audit log's signed receipt of the recorded outcome, with the opening "
+        "of its commitment to the call's arguments: verify it with `proctor receipt verify` "
+        "(and `--args`) and the log's public key (docs/audit.md, Receipts).",
     )
 
 
