@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import logging
 import threading
@@ -457,8 +458,28 @@ class Gate:
         when the agent made the call, and content that entered the session since cannot have
         shaped it. Then the same steps as any allowed call: record, execute, outcome hooks.
         ``execute`` false: for a caller that runs the tool itself, the verdict is recorded and
-        an allowed call comes back ``ALLOWED``."""
+        an allowed call comes back ``ALLOWED``.
+
+        A call whose arguments reviewers edited (``call.edit``) is decided on the edited
+        arguments, and its changed arguments' provenance is judged (``FlowControl.judge_edit``);
+        the outcome carries the edit, so that the agent learns what changed."""
+        decision = await self.adecide_approved(session, call, approval, covers)
+        outcome = await self._enforce(session, call, decision, approved=True, execute=execute)
+        return outcome if call.edit is None else dataclasses.replace(outcome, edit=call.edit)
+
+    async def adecide_approved(
+        self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
+    ) -> Decision:
+        """The verdict ``aexecute_approved`` enforces, without recording or executing it (an
+        approval queue also asks it before it accepts an edit). Never raises."""
         decision = await self.adecide(session, call, flow=False)
+        if call.edit is not None:
+            try:
+                judged = await self.flow.judge_edit(session, call)
+            except Exception as exc:
+                judged = StepResult.error(Step.FLOW, "flow.edited", exc)
+            if judged is not None:
+                decision = _with_step(decision, judged)
         if decision.verdict is Verdict.HOLD:
             new = sorted(set(decision.rule_ids) - set(covers))
             if new:
@@ -471,7 +492,7 @@ class Gate:
                 decision = _with_step(decision, StepResult.ok(Step.VERDICT, [hit]))
             else:
                 decision = decision.waived(approval)
-        return await self._enforce(session, call, decision, approved=True, execute=execute)
+        return decision
 
     async def _enforce(
         self,

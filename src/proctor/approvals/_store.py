@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from proctor.approvals._access import AccessRegistry, Principal, Role
 from proctor.approvals._db import dumps, iso, loads, reading, writing
+from proctor.approvals._edit import checked_args, edit_detail, load_edits, record_edit
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import (
     APPROVE,
@@ -28,6 +29,7 @@ from proctor.approvals._request import (
     ApprovalRequest,
     ApprovalState,
     Claim,
+    Edit,
     NewRequest,
     Vote,
     satisfied,
@@ -49,7 +51,9 @@ log = logging.getLogger("proctor.approvals")
 SYSTEM = "proctor"  # who acts when time does (expiry, a dead executor)
 
 
-def _request(row: Row[Any], votes: Iterable[Row[Any]] = ()) -> ApprovalRequest:
+def _request(
+    row: Row[Any], votes: Iterable[Row[Any]] = (), edits: tuple[Edit, ...] = ()
+) -> ApprovalRequest:
     return ApprovalRequest(
         id=row.id,
         state=ApprovalState(row.state),
@@ -81,6 +85,7 @@ def _request(row: Row[Any], votes: Iterable[Row[Any]] = ()) -> ApprovalRequest:
         error=row.error,
         finished_at=row.finished_at,
         votes=tuple(Vote(r.approver, r.vote, tuple(loads(r.groups)), r.note, r.at) for r in votes),
+        edits=edits,
     )
 
 
@@ -122,14 +127,14 @@ class ApprovalStore:
             query = query.where(t.c.agent == agent)
         with reading(self.engine) as conn:
             rows = conn.execute(query.order_by(t.c.created_at, t.c.id).limit(limit)).all()
-            return [_request(r, self._votes(conn, r.id)) for r in rows]
+            return [_request(r, self._votes(conn, r.id), load_edits(conn, r.id)) for r in rows]
 
     def _read(self, conn: Connection, approval_id: str, *, lock: bool = False) -> ApprovalRequest:
         query = select(t).where(t.c.id == approval_id)
         row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise ApprovalNotFoundError(f"no approval request {approval_id!r}")
-        return _request(row, self._votes(conn, approval_id))
+        return _request(row, self._votes(conn, approval_id), load_edits(conn, approval_id))
 
     def _votes(self, conn: Connection, approval_id: str) -> list[Row[Any]]:
         return list(
@@ -201,35 +206,63 @@ class ApprovalStore:
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def approve(self, approval_id: str, by: Principal, note: str | None = None) -> ApprovalRequest:
+    def approve(
+        self,
+        approval_id: str,
+        by: Principal,
+        note: str | None = None,
+        *,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
+    ) -> ApprovalRequest:
         """Record ``by``'s approval; the request is approved once enough distinct people from
         the required groups approved. Raises ``AccessDeniedError`` (not an approver, not in a
-        required group, the requester or the agent, voted already) or ``ApprovalStateError``."""
-        return self._vote(approval_id, by, APPROVE, note)
+        required group, the requester or the agent, voted already) or ``ApprovalStateError``.
+
+        ``args``: approve with edit. The request's arguments become ``args`` (the tool stays
+        the tool), every earlier approval is reset, and ``by``'s vote counts as one approval of
+        the edited call (``ApprovalEditError`` if ``args`` is not a JSON object or changes
+        nothing). ``if_version``: the request's ``version`` the reviewer read; if it changed
+        since (another reviewer edited it, or it was decided), ``ApprovalStateError``."""
+        edited = None if args is None else checked_args(approval_id, args)
+        return self._vote(approval_id, by, APPROVE, note, edited, if_version)
 
     def deny(self, approval_id: str, by: Principal, note: str | None = None) -> ApprovalRequest:
         """Deny the request: one eligible approver's denial is final (a veto)."""
         return self._vote(approval_id, by, DENY, note)
 
     def _vote(
-        self, approval_id: str, by: Principal, vote: str, note: str | None
+        self,
+        approval_id: str,
+        by: Principal,
+        vote: str,
+        note: str | None,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
     ) -> ApprovalRequest:
         expired: ApprovalRequest | None = None
         try:
             with writing(self.engine) as conn:
                 req = self._read(conn, approval_id, lock=True)
+                if if_version is not None and req.version != if_version:
+                    raise ApprovalStateError(
+                        f"{approval_id} changed since you read it (version {if_version}, now "
+                        f"{req.version}, {req.state}): read it again; nothing was voted"
+                    )
                 now = self._clock()
                 if req.state is ApprovalState.PENDING and now >= req.expires_at:
                     expired = self._expire(conn, req, now)  # committed; the vote is refused below
                 else:
                     who = self.access.current(conn, by)
-                    groups = _eligible(req, who)
+                    groups = _eligible(req, who, editing=args is not None)
                     if vote == APPROVE and _paused(conn, req.agent):
                         raise ApprovalStateError(
                             f"agent {req.agent} is paused: {req.id} cannot be approved until it "
                             "is resumed (a pause voids every approval not yet executing); deny "
                             "it, or approve it after the resume"
                         )
+                    if args is not None:
+                        req = self._edit(conn, req, who.name, args, note, now)
                     conn.execute(
                         insert(v).values(
                             approval_id=req.id,
@@ -265,6 +298,28 @@ class ApprovalStore:
                 "the vote was not recorded"
             )
         return req
+
+    def _edit(
+        self,
+        conn: Connection,
+        req: ApprovalRequest,
+        editor: str,
+        args: Mapping[str, Any],
+        note: str | None,
+        now: float,
+    ) -> ApprovalRequest:
+        """Approve with edit, in the vote's transaction: see ``proctor.approvals._edit``."""
+        note = events.scrub(req.args, note)  # the note may quote the values it replaces
+        edit = record_edit(conn, req, editor, args, note, now)
+        new = self._read(conn, req.id)
+        fields = ", ".join(c.field for c in edit.changes)
+        reset = f"; {len(edit.reset_votes)} earlier approval(s) reset" if edit.reset_votes else ""
+        text = (
+            f"Approval `{req.id}` ({req.tool}, agent {req.agent}): {editor} edited {fields}{reset}"
+        )
+        detail = edit_detail(edit, self._digest)
+        self._event(conn, new, "edited", editor, req.state, new.state, note, detail, text)
+        return new
 
     def refused(self, approval_id: str, who: str, why: str, *, action: str = "vote on") -> None:
         """A refused vote (or ticket) is itself evidence: record it as an alert (best effort;
@@ -386,7 +441,7 @@ class ApprovalStore:
                 .order_by(t.c.decided_at, t.c.id)
                 .limit(limit)
             ).all()
-            return [_request(r, self._votes(conn, r.id)) for r in rows]
+            return [_request(r, self._votes(conn, r.id), load_edits(conn, r.id)) for r in rows]
 
     def claim(self, approval_id: str, executor: str, lease_seconds: float) -> Claim | None:
         """Take the one right to execute an approved request: approved → executing, and its
@@ -566,8 +621,9 @@ def _paused(conn: Connection, agent: str) -> bool:
     return bool(conn.execute(select(ac.c.paused).where(ac.c.agent == agent)).scalar())
 
 
-def _eligible(req: ApprovalRequest, who: Principal) -> tuple[str, ...]:
-    """The required groups ``who`` counts for; raises if ``who`` may not vote on ``req``."""
+def _eligible(req: ApprovalRequest, who: Principal, *, editing: bool = False) -> tuple[str, ...]:
+    """The required groups ``who`` counts for; raises if ``who`` may not vote on ``req``.
+    ``editing``: an approve-with-edit, which resets every vote, ``who``'s own included."""
     if req.state is not ApprovalState.PENDING:
         raise ApprovalStateError(f"{req.id} is {req.state}, not pending; nothing was voted")
     if not who.has(Role.APPROVER):
@@ -578,7 +634,7 @@ def _eligible(req: ApprovalRequest, who: Principal) -> tuple[str, ...]:
             f"{who.name} may not vote on {req.id}: the requester and the agent never approve "
             "their own call (two-person rule)"
         )
-    if any(vote.approver == who.name for vote in req.votes):
+    if not editing and any(vote.approver == who.name for vote in req.votes):
         raise AccessDeniedError(f"{who.name} already voted on {req.id}; approvers are distinct")
     groups = tuple(g for g in req.required_groups if who.member(g))
     if req.required_groups and not groups:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from proctor.approvals._request import FINAL, ApprovalRequest, ApprovalState
 from proctor.approvals._worker import run_sync
 from proctor.errors import AccessDeniedError
-from proctor.model import Session
+from proctor.model import ArgsEdit, Session
 
 if TYPE_CHECKING:
     from proctor.approvals._queue import ApprovalQueue
@@ -36,6 +36,12 @@ class Resolution:
     error: str | None = None
     decided_by: str | None = None
     note: str | None = None  # what the deciding person wrote (a denial's reason)
+    edit: ArgsEdit | None = None  # reviewers changed the arguments: what, and who
+
+    @property
+    def changes(self) -> str:
+        """What reviewers changed, in words ("" when they changed nothing)."""
+        return self.edit.summary() if self.edit is not None else ""
 
     @property
     def done(self) -> bool:
@@ -48,7 +54,7 @@ class Resolution:
     @staticmethod
     def of(req: ApprovalRequest) -> Resolution:
         note = next((v.note for v in reversed(req.votes) if v.note), None)
-        return Resolution(req.id, req.state, req.result, req.error, req.decided_by, note)
+        return Resolution(req.id, req.state, req.result, req.error, req.decided_by, note, req.edit)
 
 
 class Ticket:

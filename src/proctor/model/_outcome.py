@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from proctor.model._decision import Decision
+from proctor.model._edit import ArgsEdit
 
 
 class OutcomeStatus(StrEnum):
@@ -36,6 +37,8 @@ class Outcome:
     # what the model may see of ``result``: the text ``ingest`` returned for it (masked, and
     # fenced when untrusted); set for an executed call
     view: str | None = None
+    # an approved call whose arguments reviewers edited: what changed, and who changed it
+    edit: ArgsEdit | None = None
 
     @property
     def ok(self) -> bool:

@@ -127,7 +127,8 @@ approval_votes = Table(
     Column("note", Text, nullable=True),
     Column("at", Float, nullable=False),
 )
-"""One vote per person per request (the primary key makes people distinct). Append-only."""
+"""One vote per person per request (the primary key makes people distinct). Append-only, but
+for an approve-with-edit: it moves the votes it resets to ``proctor_approval_edits``."""
 
 approval_executions = Table(
     "proctor_approval_executions",
@@ -310,3 +311,22 @@ agent_grants = Table(
 )
 """What an agent key (a principal with role ``agent``) may open sessions for: agents and
 tenants (JSON lists; ``*`` in tenants: any tenant)."""
+
+# -- approve with edit (migration 0012_approval_edits) ---------------------------------------------
+
+approval_edits = Table(
+    "proctor_approval_edits",
+    metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("editor", String(256), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("reset_votes", Text, nullable=False),
+    Column("note", Text, nullable=True),
+)
+"""Each edit of a held call's arguments by a reviewer (append-only): the arguments before and
+after (JSON), the changed fields, and the votes the edit reset (moved here from
+``proctor_approval_votes``: they approved other arguments). ``seq`` counts from 1."""
