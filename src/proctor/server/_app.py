@@ -33,7 +33,16 @@ from proctor.errors import (
     HostileContentError,
     UnknownAgentError,
 )
-from proctor.model import Decision, Outcome, OutcomeStatus, RuleHit, Session, ToolCall, Verdict
+from proctor.model import (
+    ArgsEdit,
+    Decision,
+    Outcome,
+    OutcomeStatus,
+    RuleHit,
+    Session,
+    ToolCall,
+    Verdict,
+)
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._limits import BodyLimit
@@ -122,7 +131,16 @@ def _approval(req: ApprovalRequest) -> m.ApprovalOut:
         votes=[
             m.VoteOut(approver=v.approver, vote=v.vote, note=v.note, at=v.at) for v in req.votes
         ],
+        version=req.version,
+        edit=_edit(req.edit),
     )
+
+
+def _edit(edit: ArgsEdit | None) -> m.EditOut | None:
+    """What reviewers changed (approve with edit), for the agent and the reviewer."""
+    if edit is None:
+        return None
+    return m.EditOut.model_validate(to_jsonable_python(edit.as_dict(), fallback=repr))
 
 
 def _session_out(o: Opened) -> m.SessionOut:
@@ -443,11 +461,14 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
     @app.post(
         "/v1/approvals/{approval_id}/approve", response_model=m.ApprovalOut, tags=["approvals"]
     )
-    async def approve(approval_id: ApprovalId, body: m.Note, who: Who) -> m.ApprovalOut:
-        """Approve (approvers of a required group; never the requester or the agent)."""
+    async def approve(approval_id: ApprovalId, body: m.ApproveIn, who: Who) -> m.ApprovalOut:
+        """Approve (approvers of a required group; never the requester or the agent). With
+        ``args``: approve with edit (docs/approvals.md): a refused edit is a 422."""
         who.require(Role.APPROVER, action="approve")
         q = gw().queue
-        req = await q.run(lambda: q.approve(approval_id, by=who.principal, note=body.note))
+        req = await q.aapprove(
+            approval_id, by=who.principal, note=body.note, args=body.args, if_version=body.version
+        )
         return _approval(req)
 
     @app.post("/v1/approvals/{approval_id}/deny", response_model=m.ApprovalOut, tags=["approvals"])
@@ -497,6 +518,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             error=res.error,
             decided_by=res.decided_by,
             note=res.note,
+            edit=_edit(res.edit),
         )
 
     @app.post("/v1/approvals/{approval_id}/claim", response_model=m.ClaimOut, tags=["approvals"])
@@ -517,15 +539,21 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         hit = RuleHit(
             f"approval.{req.id}", Verdict.ALLOW, f"approved by {', '.join(req.approved_by)}"
         )
-        outcome = await gw().gate.aexecute_approved(
-            req.session(), req.call(), hit, req.held_by, execute=False
+        outcome = await gw().gate.aexecute_approved(  # the claimed version: edits included
+            req.session(), got.request.call(), hit, got.request.held_by, execute=False
         )
         if outcome.status is not OutcomeStatus.ALLOWED:
             await q.run(q.requests.finish, got, outcome)
             raise ApprovalStateError(
                 f"{req.id} may not run now: {outcome.error or outcome.decision.reasons}"
             )
-        return m.ClaimOut(approval_id=req.id, idempotency_key=got.key, executor=executor)
+        return m.ClaimOut(
+            approval_id=req.id,
+            idempotency_key=got.key,
+            executor=executor,
+            args=to_jsonable_python(dict(got.request.args), fallback=repr),
+            edit=_edit(got.request.edit),
+        )
 
     @app.post(
         "/v1/approvals/{approval_id}/result", response_model=m.ApprovalOut, tags=["approvals"]
