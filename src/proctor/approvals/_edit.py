@@ -2,8 +2,9 @@
 
 The edit is part of the vote's transaction (the request's row locked, see ``_store``): the new
 arguments replace the request's, the request's version moves on, every earlier approval is
-reset (it approved other arguments; the votes move to ``proctor_approval_edits``, and the
-audit log keeps them), and the edit itself is recorded with both versions, masked, and the
+reset (it approved other arguments; ``proctor_approval_edits`` lists them, and the audit log
+keeps them; in the votes table they stay in the previous round, see
+``vote_key``), and the edit itself is recorded with both versions, masked, and the
 editor. The editor's own vote then counts as one approval of the edited call.
 
 What an edit may not do is checked twice: here, for what needs no policy (the arguments are a
@@ -17,7 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from proctor.approvals._db import dumps, loads
@@ -28,7 +29,6 @@ from proctor.errors import ApprovalEditError, ApprovalStateError
 from proctor.model import ArgChange, diff_args
 from proctor.store import approval_edits as ed
 from proctor.store import approval_requests as t
-from proctor.store import approval_votes as v
 
 MAX_ARGS_BYTES = 64 * 1024  # an edit's arguments, as JSON
 
@@ -51,6 +51,12 @@ def load_edits(conn: Connection, approval_id: str) -> tuple[Edit, ...]:
         )
         for r in rows
     )
+
+
+def vote_key(approval_id: str, edits: int) -> str:
+    """Where the votes of a request's current round are kept: its id until it is edited, then
+    ``<id>#<edit number>`` (votes are append-only; an edit starts a new round)."""
+    return approval_id if edits == 0 else f"{approval_id}#{edits}"
 
 
 def checked_args(approval_id: str, args: object) -> dict[str, Any]:
@@ -101,7 +107,6 @@ def record_edit(
     ).rowcount
     if done != 1:
         raise ApprovalStateError(f"{req.id} changed concurrently; nothing was written")
-    conn.execute(delete(v).where(v.c.approval_id == req.id))
     edit = Edit(
         seq=len(req.edits) + 1,
         editor=editor,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from proctor.approvals._access import AccessRegistry, Principal, Role
 from proctor.approvals._db import dumps, iso, loads, reading, writing
-from proctor.approvals._edit import checked_args, edit_detail, load_edits, record_edit
+from proctor.approvals._edit import checked_args, edit_detail, load_edits, record_edit, vote_key
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import (
     APPROVE,
@@ -127,21 +127,23 @@ class ApprovalStore:
             query = query.where(t.c.agent == agent)
         with reading(self.engine) as conn:
             rows = conn.execute(query.order_by(t.c.created_at, t.c.id).limit(limit)).all()
-            return [_request(r, self._votes(conn, r.id), load_edits(conn, r.id)) for r in rows]
+            return [self._full(conn, r) for r in rows]
 
     def _read(self, conn: Connection, approval_id: str, *, lock: bool = False) -> ApprovalRequest:
         query = select(t).where(t.c.id == approval_id)
         row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise ApprovalNotFoundError(f"no approval request {approval_id!r}")
-        return _request(row, self._votes(conn, approval_id), load_edits(conn, approval_id))
+        return self._full(conn, row)
 
-    def _votes(self, conn: Connection, approval_id: str) -> list[Row[Any]]:
-        return list(
-            conn.execute(
-                select(v).where(v.c.approval_id == approval_id).order_by(v.c.at, v.c.approver)
-            ).all()
-        )
+    def _full(self, conn: Connection, row: Row[Any]) -> ApprovalRequest:
+        """The request of ``row`` with its edits and the votes of its current round."""
+        edits = load_edits(conn, row.id)
+        key = vote_key(row.id, len(edits))
+        votes = conn.execute(
+            select(v).where(v.c.approval_id == key).order_by(v.c.at, v.c.approver)
+        ).all()
+        return _request(row, votes, edits)
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -265,7 +267,7 @@ class ApprovalStore:
                         req = self._edit(conn, req, who.name, args, note, now)
                     conn.execute(
                         insert(v).values(
-                            approval_id=req.id,
+                            approval_id=vote_key(req.id, len(req.edits)),
                             approver=who.name,
                             vote=vote,
                             groups=dumps(list(groups)),
@@ -441,7 +443,7 @@ class ApprovalStore:
                 .order_by(t.c.decided_at, t.c.id)
                 .limit(limit)
             ).all()
-            return [_request(r, self._votes(conn, r.id), load_edits(conn, r.id)) for r in rows]
+            return [self._full(conn, r) for r in rows]
 
     def claim(self, approval_id: str, executor: str, lease_seconds: float) -> Claim | None:
         """Take the one right to execute an approved request: approved → executing, and its

@@ -127,8 +127,9 @@ approval_votes = Table(
     Column("note", Text, nullable=True),
     Column("at", Float, nullable=False),
 )
-"""One vote per person per request (the primary key makes people distinct). Append-only, but
-for an approve-with-edit: it moves the votes it resets to ``proctor_approval_edits``."""
+"""One vote per person per request (the primary key makes people distinct). Append-only. The
+votes on a request's arguments after its N-th edit are kept under ``approval_id`` ``<id>#<N>``
+(migration 0012_approval_edits): an edit starts a new round of votes."""
 
 approval_executions = Table(
     "proctor_approval_executions",
@@ -328,5 +329,5 @@ approval_edits = Table(
     Column("note", Text, nullable=True),
 )
 """Each edit of a held call's arguments by a reviewer (append-only): the arguments before and
-after (JSON), the changed fields, and the votes the edit reset (moved here from
-``proctor_approval_votes``: they approved other arguments). ``seq`` counts from 1."""
+after (JSON), the changed fields, and the votes the edit reset (they approved other arguments;
+they stay in ``proctor_approval_votes``, in the previous round). ``seq`` counts from 1."""

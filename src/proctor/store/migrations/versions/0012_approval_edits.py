@@ -1,5 +1,10 @@
 """Approve with edit: each reviewer's edit of a held call's arguments, and the votes it reset.
 
+Votes stay append-only: the votes on an edited request's arguments are kept under
+``<request id>#<edit number>`` in ``proctor_approval_votes`` (a new round, so that a person whose
+approval the edit reset can approve the edited call), the earlier rounds' votes stay where they
+are.
+
 Revision ID: 0012_approval_edits
 Revises: 0008_gateway
 """
@@ -28,7 +33,21 @@ def upgrade() -> None:
         sa.Column("reset_votes", sa.Text, nullable=False),
         sa.Column("note", sa.Text, nullable=True),
     )
+    # edits are evidence: once made, never changed (the audit log has them too)
+    table = "proctor_approval_edits"
+    if op.get_bind().dialect.name == "postgresql":
+        # proctor_refuse_change() is created by 0001_audit_log
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION proctor_refuse_change()"
+        )
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb} refused'); END"
+            )
 
 
 def downgrade() -> None:
-    op.drop_table("proctor_approval_edits")
+    raise NotImplementedError("approval history is never dropped by a migration")
