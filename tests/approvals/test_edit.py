@@ -46,8 +46,10 @@ def test_a_lowered_refund_runs_once_and_the_agent_is_told_what_changed(world):
     assert (req.args, req.original_args) == ({**ASKED, "amount": 50.0}, ASKED)
     ticket = world.queue.ticket(out, session)
     res = ticket.outcome(timeout=10)
-    assert res.executed and res.result == "refunded 50.00 on O-1"
-    assert res.edit is not None and res.edit.by == "alice"
+    assert res.executed
+    assert res.result == "refunded 50.00 on O-1"
+    assert res.edit is not None
+    assert res.edit.by == "alice"
     assert res.edit.changes == (ArgChange("amount", 250.0, 50.0),)
     assert res.changes == "edited by alice: amount: 250.0 -> 50.0"
     # exactly once: polling again, and a recovery pass, run nothing more
@@ -63,7 +65,8 @@ def test_the_worker_outcome_carries_the_edit(world):
     )
     outcome = world.queue.worker().execute(out.approval_id)
     assert outcome.status is OutcomeStatus.EXECUTED
-    assert outcome.edit is not None and outcome.edit.as_dict()["changes"] == [
+    assert outcome.edit is not None
+    assert outcome.edit.as_dict()["changes"] == [
         {"field": "amount", "old": 250.0, "new": 60.0, "kind": "changed"}
     ]
     assert world.refunds == [("O-1", 60.0)]
@@ -203,9 +206,11 @@ def test_two_person_an_edit_resets_earlier_approvals_and_the_editor_counts_once(
     assert req.state is ApprovalState.APPROVED
     assert set(req.approved_by) == {"alice", "bob"}
     res = world.queue.ticket(out, session).outcome(timeout=10)
-    assert res.executed and world.payouts == [("ACC-1", 8.0)]
+    assert res.executed
+    assert world.payouts == [("ACC-1", 8.0)]
     (edited,) = edits_of(world)
-    assert edited["reset_votes"] == ["alice"] and edited["by"] == "bob"
+    assert edited["reset_votes"] == ["alice"]
+    assert edited["by"] == "bob"
 
 
 def test_two_person_the_same_person_cannot_edit_twice_to_approve_alone(world):
@@ -216,7 +221,8 @@ def test_two_person_the_same_person_cannot_edit_twice_to_approve_alone(world):
     world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 8.0})
     req = world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 7.0})
     assert (req.state, req.approved_by, len(req.edits)) == (ApprovalState.PENDING, ("bob",), 2)
-    assert req.edit is not None and req.edit.changes == (ArgChange("amount", 10.0, 7.0),)
+    assert req.edit is not None
+    assert req.edit.changes == (ArgChange("amount", 10.0, 7.0),)
     assert world.payouts == []
 
 
@@ -228,7 +234,8 @@ def test_if_version_refuses_a_vote_on_arguments_the_reviewer_did_not_read(world)
     with pytest.raises(ApprovalStateError, match="changed since you read it"):
         world.queue.approve(rid, by=world.people["alice"], if_version=seen)
     req = world.queue.get(rid)
-    assert req.approved_by == ("bob",) and req.version == seen + 1
+    assert req.approved_by == ("bob",)
+    assert req.version == seen + 1
 
 
 def test_the_audit_log_keeps_both_versions_masked_and_the_editor(world):
@@ -238,14 +245,16 @@ def test_the_audit_log_keeps_both_versions_masked_and_the_editor(world):
     )
     world.queue.ticket(out, session).outcome(timeout=10)
     (edited,) = edits_of(world)
-    assert edited["by"] == "alice" and edited["changed"] == ["amount"]
+    assert edited["by"] == "alice"
+    assert edited["changed"] == ["amount"]
     assert edited["before"].keys() == edited["after"].keys() == {"order_id", "amount"}
     # masked as every argument in the log: types and keyed digests, never the values
     assert edited["before"]["amount"]["type"] == "number"
     assert edited["before"]["amount"]["hmac"] != edited["after"]["amount"]["hmac"]
     assert edited["before"]["order_id"] == edited["after"]["order_id"]
     text = json.dumps([r.body for r in world.log.records()])
-    assert "37.5" not in text and "250.0" not in text
+    assert "37.5" not in text
+    assert "250.0" not in text
     assert world.log.digest is not None
     from proctor.audit import mask_args
 
@@ -340,7 +349,14 @@ def test_concurrent_edits_by_two_reviewers_exactly_one_wins(pg_url):
             won: dict[str, object] = {}
             lost: dict[str, BaseException] = {}
 
-            def edit(name: str, amount: float, rid: str = out.approval_id) -> None:
+            def edit(
+                name: str,
+                amount: float,
+                rid: str = out.approval_id,
+                gate: threading.Barrier = gate,
+                won: dict[str, object] = won,
+                lost: dict[str, BaseException] = lost,
+            ) -> None:
                 gate.wait()
                 try:
                     won[name] = world.queue.approve(
@@ -357,14 +373,17 @@ def test_concurrent_edits_by_two_reviewers_exactly_one_wins(pg_url):
                 th.start()
             for th in threads:
                 th.join(30)
-            assert len(won) == 1 and len(lost) == 1, (won, lost)
+            assert (len(won), len(lost)) == (1, 1), (won, lost)
             (winner,) = won
             amount = 40.0 if winner == "alice" else 60.0
             req = world.queue.get(out.approval_id)
-            assert len(req.edits) == 1 and req.edits[0].editor == winner
+            assert len(req.edits) == 1
+            assert req.edits[0].editor == winner
             assert req.args["amount"] == amount
             res = world.queue.ticket(out, session).outcome(timeout=10)
-            assert res.executed and res.edit is not None and res.edit.by == winner
+            assert res.executed
+            assert res.edit is not None
+            assert res.edit.by == winner
             assert world.refunds[-1] == (out.approval_id, amount)
         assert len(world.refunds) == rounds
     finally:
