@@ -30,7 +30,7 @@ def test_demo_prints_every_call_records_it_on_sqlite_and_exits_zero(tmp_path):
     assert "3 of 3 held calls ended as their reviewers decided" in out
     # approve with edit: a forbidden edit is refused, the lowered one runs, the agent is told
     assert "dana edits amount to 1500: refused" in out
-    assert "[refund.over-1000]" in out
+    assert "refund.over-1000: Refunds above 1000" in out
     assert "so it was reset: pending, needs a member of support-leads" in out
     assert "told: edited by dana: amount: 160.0 -> 60.0" in out
     keys = Path(f"{db}.keys")

@@ -326,7 +326,7 @@ class ApprovalQueue(GateHooks):
         if decision.verdict is Verdict.ALLOW:
             return
         why = "; ".join(
-            f"[{h.rule_id}] {h.reason}" for h in decision.hits if h.verdict is not Verdict.ALLOW
+            f"{h.rule_id}: {h.reason}" for h in decision.hits if h.verdict is not Verdict.ALLOW
         )
         said = events.scrub({**req.args, **args}, why) or why
         await self.run(
