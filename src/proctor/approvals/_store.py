@@ -18,8 +18,8 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.engine import Connection
 
-from proctor.approvals._access import AccessRegistry, Principal, Role
-from proctor.approvals._db import dumps, iso, loads, reading, writing
+from proctor.approvals._access import AccessRegistry, Principal
+from proctor.approvals._db import dumps, iso, reading, writing
 from proctor.approvals._edit import checked_args, edit_detail, load_edits, record_edit, vote_key
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import (
@@ -29,11 +29,10 @@ from proctor.approvals._request import (
     ApprovalRequest,
     ApprovalState,
     Claim,
-    Edit,
     NewRequest,
-    Vote,
     satisfied,
 )
+from proctor.approvals._votes import eligible, notice, paused, request_of
 from proctor.audit import events, mask_args
 from proctor.audit._canonical import Digest
 from proctor.errors import (
@@ -42,51 +41,12 @@ from proctor.errors import (
     ApprovalStateError,
 )
 from proctor.model import Outcome, OutcomeStatus, new_id
-from proctor.store import agent_controls as ac
 from proctor.store import approval_executions as ex
 from proctor.store import approval_requests as t
 from proctor.store import approval_votes as v
 
 log = logging.getLogger("proctor.approvals")
 SYSTEM = "proctor"  # who acts when time does (expiry, a dead executor)
-
-
-def _request(
-    row: Row[Any], votes: Iterable[Row[Any]] = (), edits: tuple[Edit, ...] = ()
-) -> ApprovalRequest:
-    return ApprovalRequest(
-        id=row.id,
-        state=ApprovalState(row.state),
-        version=row.version,
-        agent=row.agent,
-        environment=row.environment,
-        tenant=row.tenant,
-        principal=row.principal,
-        session_id=row.session_id,
-        call_id=row.call_id,
-        tool=row.tool,
-        args=loads(row.args),
-        agent_reason=row.agent_reason,
-        confidence=row.confidence,
-        held_by=tuple(loads(row.held_by)),
-        approvers=row.approvers,
-        groups=tuple(loads(row.groups)),
-        excluded=tuple(loads(row.excluded)),
-        context=loads(row.context),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        expires_seconds=row.expires_seconds,
-        on_expiry=row.on_expiry,
-        escalate_to=row.escalate_to,
-        escalated=bool(row.escalated),
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        result=loads(row.result),
-        error=row.error,
-        finished_at=row.finished_at,
-        votes=tuple(Vote(r.approver, r.vote, tuple(loads(r.groups)), r.note, r.at) for r in votes),
-        edits=edits,
-    )
 
 
 class ApprovalStore:
@@ -143,7 +103,7 @@ class ApprovalStore:
         votes = conn.execute(
             select(v).where(v.c.approval_id == key).order_by(v.c.at, v.c.approver)
         ).all()
-        return _request(row, votes, edits)
+        return request_of(row, votes, edits)
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -256,8 +216,8 @@ class ApprovalStore:
                     expired = self._expire(conn, req, now)  # committed; the vote is refused below
                 else:
                     who = self.access.current(conn, by)
-                    groups = _eligible(req, who, editing=args is not None)
-                    if vote == APPROVE and _paused(conn, req.agent):
+                    groups = eligible(req, who, editing=args is not None)
+                    if vote == APPROVE and paused(conn, req.agent):
                         raise ApprovalStateError(
                             f"agent {req.agent} is paused: {req.id} cannot be approved until it "
                             "is resumed (a pause voids every approval not yet executing); deny "
@@ -580,7 +540,7 @@ class ApprovalStore:
         if done != 1:
             raise ApprovalStateError(f"{req.id} changed concurrently; nothing was written")
         new = self._read(conn, req.id)
-        text = _notice(new, by, note) if notify else None
+        text = notice(new, by, note) if notify else None
         self._event(conn, new, str(to), by, req.state, to, note, None, text)
         return new
 
@@ -616,49 +576,3 @@ class ApprovalStore:
             }
             notice = (f"approval.{action}", text, data)
         self.recorder.add(conn, event, approval_id=req.id, notice=notice)
-
-
-def _paused(conn: Connection, agent: str) -> bool:
-    """The agent's kill switch, as committed now (read inside the vote's transaction)."""
-    return bool(conn.execute(select(ac.c.paused).where(ac.c.agent == agent)).scalar())
-
-
-def _eligible(req: ApprovalRequest, who: Principal, *, editing: bool = False) -> tuple[str, ...]:
-    """The required groups ``who`` counts for; raises if ``who`` may not vote on ``req``.
-    ``editing``: an approve-with-edit, which resets every vote, ``who``'s own included."""
-    if req.state is not ApprovalState.PENDING:
-        raise ApprovalStateError(f"{req.id} is {req.state}, not pending; nothing was voted")
-    if not who.has(Role.APPROVER):
-        raise AccessDeniedError(f"{who.name} may not vote on {req.id}: not an approver")
-    me = who.name.casefold()
-    if any(me == x.casefold() for x in req.excluded if x):
-        raise AccessDeniedError(
-            f"{who.name} may not vote on {req.id}: the requester and the agent never approve "
-            "their own call (two-person rule)"
-        )
-    if not editing and any(vote.approver == who.name for vote in req.votes):
-        raise AccessDeniedError(f"{who.name} already voted on {req.id}; approvers are distinct")
-    groups = tuple(g for g in req.required_groups if who.member(g))
-    if req.required_groups and not groups:
-        raise AccessDeniedError(
-            f"{who.name} may not vote on {req.id}: needs a member of "
-            f"{' or '.join(req.required_groups)}"
-        )
-    return groups
-
-
-def _notice(req: ApprovalRequest, by: str, note: str | None) -> str:
-    what = f"Approval `{req.id}` ({req.tool}, agent {req.agent})"
-    reason = events.scrub(req.args, note)
-    tail = f": {reason}" if reason else ""
-    if req.state is ApprovalState.APPROVED:
-        return f"{what} approved by {by}{tail}"
-    if req.state is ApprovalState.DENIED:
-        return f"{what} denied by {by}{tail}"
-    if req.state is ApprovalState.EXPIRED:
-        return f"{what} expired: nobody decided in time; it will never run"
-    if req.state is ApprovalState.CANCELLED:
-        return f"{what} cancelled by {by}{tail}"
-    if req.state is ApprovalState.EXECUTED:
-        return f"{what} executed"
-    return f"{what} {req.state}{tail}"
