@@ -244,7 +244,10 @@ def approve(
     """
     with acting(database_url, as_) as ctx:
         who = require(ctx)
-        args = _edited(ctx.queue.requests.get(approval_id).args, set_ or [], args_file)
+        current = ctx.queue.requests.get(approval_id)
+        args = _edited(current.args, set_ or [], args_file)
+        if args is not None and if_version is None:
+            if_version = current.version  # --set edits what was read: refuse if it changed
         if args is not None and policy is not None:
             from proctor.errors import PolicyError
             from proctor.gate import Gate
