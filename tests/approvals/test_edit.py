@@ -335,6 +335,8 @@ def test_only_an_eligible_approver_edits(world):
                 out.approval_id, by=world.people[who], args={**ASKED, "amount": 5.0}
             )
     assert world.queue.get(out.approval_id).edits == ()
+    alerts = [r.body for r in world.log.records() if r.kind == EventKind.ALERT]
+    assert sum(a["alert"] == "approval.refused" for a in alerts) == 2
 
 
 def test_concurrent_edits_by_two_reviewers_exactly_one_wins(pg_url):

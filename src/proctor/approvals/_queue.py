@@ -30,7 +30,7 @@ from proctor.approvals._store import ApprovalStore
 from proctor.approvals._ticket import Ticket
 from proctor.approvals._worker import ApprovalWorker, run_sync
 from proctor.audit import AuditLog, events
-from proctor.errors import ApprovalEditError, RegistrationError
+from proctor.errors import AccessDeniedError, ApprovalEditError, RegistrationError
 from proctor.flow import Labeled
 from proctor.hooks import GateHooks
 from proctor.model import (
@@ -297,7 +297,14 @@ class ApprovalQueue(GateHooks):
         if args is not None:
             edited = checked_args(approval_id, args)
             who = await self.run(self.access.verify, by)
-            who.require(Role.APPROVER, action="approve")
+            try:
+                who.require(Role.APPROVER, action="approve")
+            except AccessDeniedError as exc:  # recorded as the store records a refused vote
+                await self.run(
+                    functools.partial(self.requests.refused, approval_id, who.name, str(exc))
+                )
+                exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it once
+                raise
             await self._preflight(approval_id, who.name, edited)
             args = edited
         return await self.run(
