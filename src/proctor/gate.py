@@ -37,6 +37,7 @@ from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
 from proctor.memory import Memory, MemoryContext, MemoryItem, assemble, remember
 from proctor.model import (
+    ArgsEdit,
     Decision,
     Environment,
     Outcome,
@@ -465,7 +466,27 @@ class Gate:
         the outcome carries the edit, so that the agent learns what changed."""
         decision = await self.adecide_approved(session, call, approval, covers)
         outcome = await self._enforce(session, call, decision, approved=True, execute=execute)
-        return outcome if call.edit is None else dataclasses.replace(outcome, edit=call.edit)
+        if call.edit is None:
+            return outcome
+        return dataclasses.replace(outcome, edit=await self.aview_edit(session, call.edit))
+
+    async def aview_edit(self, session: Session, edit: ArgsEdit) -> ArgsEdit:
+        """``edit`` as the agent of ``session`` may see it: its values pass through the
+        session's data view (source ``approval:edit``) as a tool's output does, so a value a
+        reviewer typed in clear is masked or tokenized as the data rules say. Fails closed:
+        if it cannot be viewed, every value is withheld."""
+        try:
+            view = await self.data.view(session, edit.values(), "approval:edit")
+            await self._on_data(session, view.report)
+            content = view.content
+            if not isinstance(content, dict):
+                raise TypeError(f"the view of an edit is a {type(content).__name__}")
+            return edit.with_values(content)
+        except Exception as exc:
+            log.warning(
+                "could not mask the edit told to session %s: %s", session.id, type(exc).__name__
+            )
+            return edit.withheld()
 
     async def adecide_approved(
         self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]

@@ -103,3 +103,26 @@ def test_if_version_refuses_a_stale_read(pending):
     )
     assert res.exit_code == 1, res.output
     assert "changed since you read it" in res.output
+
+
+def test_a_plain_approve_of_an_edited_request_needs_the_version_shown(world):
+    """Two-person payout: bob edits it; alice's ``approve`` without --if-version (the CLI
+    would otherwise read the edited version itself) is refused; with the version that
+    ``show`` printed, it counts."""
+    session = world.session()
+    out = world.gate.call(session, "payouts.send", {"account": "ACC-1", "amount": 10.0})
+    assert out.status is OutcomeStatus.PENDING
+    rid = out.approval_id
+    shown = cli(world, "approvals", "show", rid, who="alice").stdout
+    assert "(version 1)" in shown
+    world.queue.approve(rid, by=world.people["bob"], args={"account": "ACC-EVIL", "amount": 9.0})
+    res = cli(world, "approvals", "approve", rid, who="alice")
+    assert res.exit_code == 1, res.output
+    assert "edited by bob" in res.output and "--if-version 2" in res.output
+    res = cli(world, "approvals", "approve", rid, "--if-version", "1", who="alice")
+    assert res.exit_code == 1, res.output
+    assert world.queue.get(rid).approved_by == ("bob",)
+    assert "(version 2)" in cli(world, "approvals", "show", rid, who="alice").stdout
+    res = cli(world, "approvals", "approve", rid, "--if-version", "2", who="alice")
+    assert res.exit_code == 0, res.output
+    assert world.queue.get(rid).state is ApprovalState.APPROVED

@@ -51,7 +51,7 @@ def test_a_lowered_refund_runs_once_and_the_agent_is_told_what_changed(world):
     assert res.edit is not None
     assert res.edit.by == "alice"
     assert res.edit.changes == (ArgChange("amount", 250.0, 50.0),)
-    assert res.changes == "edited by alice: amount: 250.0 -> 50.0"
+    assert res.changes == "edited by alice: amount -> 50.0"  # new values only
     # exactly once: polling again, and a recovery pass, run nothing more
     ticket.poll()
     assert world.queue.worker().run_once().executed == []
@@ -200,9 +200,10 @@ def test_two_person_an_edit_resets_earlier_approvals_and_the_editor_counts_once(
     assert req.missing() == "1 more approver(s)"
     assert [v.approver for v in req.edits[0].reset_votes] == ["alice"]
     with pytest.raises(AccessDeniedError, match="already voted"):
-        world.queue.approve(rid, by=bob)
+        world.queue.approve(rid, by=bob, if_version=req.version)
     assert world.payouts == []
-    req = world.queue.approve(rid, by=alice)  # alice approves the edited call
+    # alice reads the edited call and approves that version
+    req = world.queue.approve(rid, by=alice, if_version=world.queue.get(rid).version)
     assert req.state is ApprovalState.APPROVED
     assert set(req.approved_by) == {"alice", "bob"}
     res = world.queue.ticket(out, session).outcome(timeout=10)
@@ -218,8 +219,8 @@ def test_two_person_the_same_person_cannot_edit_twice_to_approve_alone(world):
     replaces their vote; it never counts as a second approver."""
     _, out = held(world, "payouts.send", PAYOUT)
     rid, bob = out.approval_id, world.people["bob"]
-    world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 8.0})
-    req = world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 7.0})
+    seen = world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 8.0}).version
+    req = world.queue.approve(rid, by=bob, args={**PAYOUT, "amount": 7.0}, if_version=seen)
     assert (req.state, req.approved_by, len(req.edits)) == (ApprovalState.PENDING, ("bob",), 2)
     assert req.edit is not None
     assert req.edit.changes == (ArgChange("amount", 10.0, 7.0),)
@@ -285,7 +286,7 @@ def test_a_laundering_edit_is_also_refused_where_it_executes(world):
     world.queue.requests.approve(
         rid, world.people["alice"], args={**PAYOUT, "account": "ACC-EVIL-93718"}
     )
-    world.queue.requests.approve(rid, world.people["bob"])
+    world.queue.requests.approve(rid, world.people["bob"], if_version=world.queue.get(rid).version)
     res = world.queue.ticket(out, session).outcome(timeout=10)
     assert res.state is ApprovalState.FAILED
     assert "flow.edited.payouts.send.account" in (res.error or "") or "launder" in (res.error or "")
@@ -306,7 +307,8 @@ def test_an_unchanged_argument_keeps_its_reviewed_provenance(world):
         by=world.people["alice"],
         args={"account": "ACC-FROM-MAIL-1234", "amount": 9.0},
     )
-    world.queue.approve(out.approval_id, by=world.people["bob"])
+    seen = world.queue.get(out.approval_id).version
+    world.queue.approve(out.approval_id, by=world.people["bob"], if_version=seen)
     assert world.queue.ticket(out, session).outcome(timeout=10).executed
     assert world.payouts == [("ACC-FROM-MAIL-1234", 9.0)]
 

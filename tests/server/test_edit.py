@@ -85,3 +85,55 @@ def test_an_agent_key_cannot_edit(world):
         f"/v1/approvals/{apr}/approve", "bot", {"args": {"order_id": "O-1", "amount": 1.0}}
     )
     assert r.status_code == 403
+
+
+SECRET = "gh" + "p_" + "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zC" + "aB3d"  # a token's shape
+
+
+def test_an_approve_without_the_version_of_an_edited_request_is_a_409(make, monkeypatch):
+    """Two approvers: bob edits after alice read the request; alice's approve without a
+    version, or with the version she read, is refused (409) and counts for nothing."""
+    from proctor.approvals import Role
+
+    from . import _world
+
+    two = _world.POLICY.replace("approvers: 1, group: finance", "approvers: 2, group: finance")
+    monkeypatch.setattr(_world, "POLICY", two)
+    world = make()
+    access = world.gateway.queue.access
+    root = access.authenticate("root", world.keys["root"])
+    world.keys["bob"] = access.add("bob", [Role.APPROVER], ["finance"], by=root)
+    apr = _held(world, tool="payments.refund", amount=300.0, how="decide")
+    seen = world.get(f"/v1/approvals/{apr}", "alice").json()["version"]
+    edited = {"order_id": "O-EVIL", "amount": 900.0}
+    r = world.post(f"/v1/approvals/{apr}/approve", "bob", {"args": edited, "version": seen})
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "pending"
+    plain = world.post(f"/v1/approvals/{apr}/approve", "alice", {"note": "ok"})
+    assert plain.status_code == 409, plain.text
+    assert "edited by bob" in plain.text
+    stale = world.post(f"/v1/approvals/{apr}/approve", "alice", {"version": seen})
+    assert stale.status_code == 409, stale.text
+    assert "changed since you read it" in stale.text
+    after = world.get(f"/v1/approvals/{apr}", "alice").json()
+    assert (after["state"], [v["approver"] for v in after["votes"]]) == ("pending", ["bob"])
+    ok = world.post(f"/v1/approvals/{apr}/approve", "alice", {"version": after["version"]})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["state"] == "approved"
+
+
+def test_the_agent_gets_an_edit_through_its_data_view_in_show_and_claim(world):
+    """A reviewer types a secret in clear: the reviewer sees it, the agent only masked."""
+    apr = _held(world, tool="payments.refund", amount=300.0, how="decide")
+    field, args = "order_id", {"order_id": SECRET, "amount": 300.0}
+    ok = world.post(f"/v1/approvals/{apr}/approve", "alice", {"args": args})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["args"][field] == SECRET  # the reviewer sees what runs
+    shown = world.get(f"/v1/approvals/{apr}", "bot")
+    assert shown.status_code == 200, shown.text
+    claim = world.post(f"/v1/approvals/{apr}/claim", "bot")
+    assert claim.status_code == 200, claim.text
+    for said in (shown.text, claim.text):
+        assert SECRET not in said
+        assert "ghp_" in said
+    assert claim.json()["edit"]["changes"][0]["field"] == field

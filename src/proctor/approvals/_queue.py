@@ -292,8 +292,8 @@ class ApprovalQueue(GateHooks):
         switch, and the changed arguments' provenance); a refusal raises
         ``ApprovalEditError`` naming the rules, records the attempt as an alert, and leaves
         the request as it was. Wherever it runs, the gate decides it again before execution.
-        ``if_version``: refuse (``ApprovalStateError``) if the request changed since the
-        reviewer read that version of it."""
+        ``if_version``: refuse (``ApprovalVersionError``) if the request changed since the
+        reviewer read that version of it; required once the request has been edited."""
         if args is not None:
             edited = checked_args(approval_id, args)
             who = await self.run(self.access.verify, by)

@@ -32,13 +32,14 @@ from proctor.approvals._request import (
     NewRequest,
     satisfied,
 )
-from proctor.approvals._votes import eligible, notice, paused, request_of
+from proctor.approvals._votes import eligible, every_version, notice, paused, request_of
 from proctor.audit import events, mask_args
 from proctor.audit._canonical import Digest
 from proctor.errors import (
     AccessDeniedError,
     ApprovalNotFoundError,
     ApprovalStateError,
+    ApprovalVersionError,
 )
 from proctor.model import Outcome, OutcomeStatus, new_id
 from proctor.store import approval_executions as ex
@@ -185,7 +186,9 @@ class ApprovalStore:
         the tool), every earlier approval is reset, and ``by``'s vote counts as one approval of
         the edited call (``ApprovalEditError`` if ``args`` is not a JSON object or changes
         nothing). ``if_version``: the request's ``version`` the reviewer read; if it changed
-        since (another reviewer edited it, or it was decided), ``ApprovalStateError``."""
+        since (another reviewer edited it, or it was decided), ``ApprovalVersionError``. Once
+        a request has been edited, ``if_version`` is required (``ApprovalVersionError``
+        without it): a vote counts only for the arguments its voter saw."""
         edited = None if args is None else checked_args(approval_id, args)
         return self._vote(approval_id, by, APPROVE, note, edited, if_version)
 
@@ -207,9 +210,17 @@ class ApprovalStore:
             with writing(self.engine) as conn:
                 req = self._read(conn, approval_id, lock=True)
                 if if_version is not None and req.version != if_version:
-                    raise ApprovalStateError(
+                    raise ApprovalVersionError(
                         f"{approval_id} changed since you read it (version {if_version}, now "
                         f"{req.version}, {req.state}): read it again; nothing was voted"
+                    )
+                if vote == APPROVE and req.edits and if_version is None:
+                    # a vote counts for the arguments its voter saw: after an edit, a vote
+                    # that names no version could approve arguments only the editor read
+                    raise ApprovalVersionError(
+                        f"{approval_id} was edited by {req.edits[-1].editor} (now version "
+                        f"{req.version}): approve names the version you reviewed (HTTP "
+                        "'version', CLI --if-version, see show); nothing was voted"
                     )
                 now = self._clock()
                 if req.state is ApprovalState.PENDING and now >= req.expires_at:
@@ -271,7 +282,11 @@ class ApprovalStore:
         now: float,
     ) -> ApprovalRequest:
         """Approve with edit, in the vote's transaction: see ``proctor.approvals._edit``."""
-        note = events.scrub(req.args, note)  # the note may quote the values it replaces
+        # the note may quote the values it replaces (this and every earlier version) and new
+        versions = every_version(req)
+        for name, value in args.items():
+            versions.setdefault(name, []).append(value)
+        note = events.scrub(versions, note)
         edit = record_edit(conn, req, editor, args, note, now)
         new = self._read(conn, req.id)
         fields = ", ".join(c.field for c in edit.changes)
@@ -562,7 +577,7 @@ class ApprovalStore:
             session_id=req.session_id,
             by=by,
             state=(None if frm is None else str(frm), None if to is None else str(to)),
-            note=events.scrub(req.args, note),
+            note=events.scrub(every_version(req), note),  # old values too, after an edit
             detail={"tool": req.tool, "agent": req.agent, **(detail or {})},
         )
         notice = None

@@ -12,6 +12,7 @@ is in notifications and the audit log) lets no other session read its result or 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,8 +41,9 @@ class Resolution:
 
     @property
     def changes(self) -> str:
-        """What reviewers changed, in words ("" when they changed nothing)."""
-        return self.edit.summary() if self.edit is not None else ""
+        """What reviewers changed, in words ("" when they changed nothing): the fields and
+        their new values only (``ArgsEdit.told``)."""
+        return self.edit.told() if self.edit is not None else ""
 
     @property
     def done(self) -> bool:
@@ -111,7 +113,15 @@ class Ticket:
             if gate is not None and gate.registered(req.tool) is not None:
                 await gate.aingest(self.session, req.result, f"tool:{req.tool}")  # may raise
             self._ingested = True
-        return Resolution.of(req)
+        return await self._told(Resolution.of(req))
+
+    async def _told(self, res: Resolution) -> Resolution:
+        """``res`` as the agent may see it: a reviewer's edit through the session's data view
+        (``Gate.aview_edit``), when the queue has a gate (as it is, when it has none)."""
+        gate = self.queue.gate
+        if res.edit is None or gate is None:
+            return res
+        return dataclasses.replace(res, edit=await gate.aview_edit(self.session, res.edit))
 
     def poll(self, *, execute: bool = True) -> Resolution:
         """Synchronous ``apoll``."""
@@ -141,4 +151,4 @@ class Ticket:
         Only the session that made the call may (``AccessDeniedError`` otherwise)."""
         req = self._get()  # the request's session, agent and tenant never change
         done = self.queue.requests.cancel(req.id, by=f"agent:{req.agent}", note=reason)
-        return Resolution.of(done)
+        return run_sync(self._told(Resolution.of(done)))

@@ -83,9 +83,19 @@ def eligible(req: ApprovalRequest, who: Principal, *, editing: bool = False) -> 
     return groups
 
 
+def every_version(req: ApprovalRequest) -> dict[str, list[Any]]:
+    """Each argument's values in every version of ``req``'s arguments (the agent's, and each
+    edit's): what a note is scrubbed against, since it may quote the values an edit replaced."""
+    out: dict[str, list[Any]] = {}
+    for args in (*(e.before for e in req.edits), req.args):
+        for name, value in args.items():
+            out.setdefault(name, []).append(value)
+    return out
+
+
 def notice(req: ApprovalRequest, by: str, note: str | None) -> str:
     what = f"Approval `{req.id}` ({req.tool}, agent {req.agent})"
-    reason = events.scrub(req.args, note)
+    reason = events.scrub(every_version(req), note)
     tail = f": {reason}" if reason else ""
     if req.state is ApprovalState.APPROVED:
         return f"{what} approved by {by}{tail}"

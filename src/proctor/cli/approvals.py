@@ -14,6 +14,7 @@ from rich.table import Table
 
 from proctor.approvals import ApprovalRequest, ApprovalState, Role
 from proctor.cli._oversight import As, DatabaseUrl, acting, out, require
+from proctor.errors import ApprovalVersionError
 
 app = typer.Typer(help="Act on held calls: list, show, approve, deny.", no_args_is_help=True)
 
@@ -143,7 +144,7 @@ def show(
     lines = [
         f"[bold]{req.id}[/] {req.state}: {req.tool} by agent {req.agent} for {req.principal} "
         f"({req.tenant}, {req.environment})",
-        f"  arguments: {escape(json.dumps(req.args, sort_keys=True))}",
+        f"  arguments: {escape(json.dumps(req.args, sort_keys=True))} (version {req.version})",
         f"  needs: {req.needs()}" + (f"; still missing {req.missing()}" if req.missing() else ""),
         f"  never approved by: {', '.join(x for x in req.excluded if x)}",
         f"  created {_when(req.created_at)}, expires {_when(req.expires_at)} "
@@ -216,7 +217,8 @@ def approve(
         typer.Option(
             "--if-version",
             min=1,
-            help="Refuse if the request changed since you read this version (see show --json).",
+            help="The version you reviewed (shown by show): refused if the request changed "
+            "since. Required once the request has been edited.",
             show_default=False,
         ),
     ] = None,
@@ -246,8 +248,16 @@ def approve(
         who = require(ctx)
         current = ctx.queue.requests.get(approval_id)
         args = _edited(current.args, set_ or [], args_file)
-        if args is not None and if_version is None:
-            if_version = current.version  # --set edits what was read: refuse if it changed
+        if if_version is None and current.edits:
+            # a plain approve must not count for arguments someone else swapped in after
+            # the voter reviewed them: name the version reviewed (two-person rule)
+            raise ApprovalVersionError(
+                f"{approval_id} was edited by {current.edits[-1].editor} (now version "
+                f"{current.version}): review it (proctor approvals show {approval_id}) and "
+                f"approve with --if-version {current.version}; nothing was voted"
+            )
+        if if_version is None:
+            if_version = current.version  # what was read here: refuse if it changed since
         if args is not None and policy is not None:
             from proctor.errors import PolicyError
             from proctor.gate import Gate

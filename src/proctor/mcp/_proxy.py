@@ -200,7 +200,8 @@ class McpProxy:
         if req is None or req.session_id != session.id:  # other sessions' tickets do not exist
             return _result(f"no ticket {approval_id} in this session", error=True)
         res = await self.queue.ticket(approval_id, session).apoll(execute=True)
-        # approve with edit: the agent is told what the reviewer changed (their words: trusted)
+        # approve with edit: which fields the reviewer changed and their new values, masked as
+        # the session's data rules say (the ticket's view); never the agent's old values
         edited = f"The reviewer changed the arguments ({res.changes}).\n" if res.edit else ""
         if res.state is ApprovalState.EXECUTED:
             body = as_json(res.result)

@@ -60,8 +60,57 @@ class ArgsEdit:
         return frozenset(c.field for c in self.changes)
 
     def summary(self) -> str:
-        """``edited by dana: amount: 250.0 -> 50.0; to: 'a@x' -> 'b@x'``."""
+        """``edited by dana: amount: 250.0 -> 50.0; to: 'a@x' -> 'b@x'``: for reviewers."""
         return f"edited by {self.by}: " + "; ".join(str(c) for c in self.changes)
+
+    def told(self) -> str:
+        """What the agent is told in words: which fields changed and their new values only,
+        ``edited by dana: amount -> 50.0; note removed``. The old values are the agent's own
+        (possibly injected) text: never repeated as if the reviewer had written them."""
+        parts = [
+            f"{c.field} removed" if c.kind == "removed" else f"{c.field} -> {c.new!r}"
+            for c in self.changes
+        ]
+        return f"edited by {self.by}: " + "; ".join(parts)
+
+    def values(self) -> dict[str, Any]:
+        """Every argument value the edit holds, as one JSON-like object (for ``with_values``)."""
+        return {
+            "original": dict(self.original),
+            "args": dict(self.args),
+            "old": [c.old for c in self.changes],
+            "new": [c.new for c in self.changes],
+        }
+
+    def with_values(self, values: Mapping[str, Any]) -> ArgsEdit:
+        """This edit with the values of ``values`` (``values()`` as a data view changed it:
+        masked or tokenized); the fields that changed, their kinds and the editors stay."""
+        return ArgsEdit(
+            original=dict(values["original"]),
+            args=dict(values["args"]),
+            changes=tuple(
+                ArgChange(c.field, old, new, c.kind)
+                for c, old, new in zip(self.changes, values["old"], values["new"], strict=True)
+            ),
+            by=self.by,
+            at=self.at,
+        )
+
+    def withheld(self) -> ArgsEdit:
+        """This edit with every value replaced by ``[withheld]`` (when it cannot be masked)."""
+        w = "[withheld]"
+        return ArgsEdit(
+            original=dict.fromkeys(self.original, w),
+            args=dict.fromkeys(self.args, w),
+            changes=tuple(
+                ArgChange(
+                    c.field, None if c.old is None else w, None if c.new is None else w, c.kind
+                )
+                for c in self.changes
+            ),
+            by=self.by,
+            at=self.at,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready: what the HTTP gateway and the MCP proxy tell the agent."""

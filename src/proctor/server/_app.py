@@ -455,8 +455,15 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
 
     @app.get("/v1/approvals/{approval_id}", response_model=m.ApprovalOut, tags=["approvals"])
     async def show_approval(approval_id: ApprovalId, who: Who) -> m.ApprovalOut:
-        """One request, with what a reviewer needs to decide it."""
-        return _approval(await approval_for(who, approval_id))
+        """One request, with what a reviewer needs to decide it. An agent reading its own
+        request sees reviewers' edits through its session's data view."""
+        req = await approval_for(who, approval_id)
+        out = _approval(req)
+        if req.edit is None or who.has(*READERS):
+            return out
+        edit = await gw().gate.aview_edit(req.session(), req.edit)
+        args = to_jsonable_python(dict(edit.args), fallback=repr)
+        return out.model_copy(update={"args": args, "edit": _edit(edit)})
 
     @app.post(
         "/v1/approvals/{approval_id}/approve", response_model=m.ApprovalOut, tags=["approvals"]
@@ -547,12 +554,19 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             raise ApprovalStateError(
                 f"{req.id} may not run now: {outcome.error or outcome.decision.reasons}"
             )
+        # the agent is told an edit through its session's data view (values a reviewer typed
+        # in clear come back masked or tokenized, as the data rules say)
+        told = got.request.edit
+        if told is not None:
+            told = await gw().gate.aview_edit(req.session(), told)
         return m.ClaimOut(
             approval_id=req.id,
             idempotency_key=got.key,
             executor=executor,
-            args=to_jsonable_python(dict(got.request.args), fallback=repr),
-            edit=_edit(got.request.edit),
+            args=to_jsonable_python(
+                dict(got.request.args if told is None else told.args), fallback=repr
+            ),
+            edit=_edit(told),
         )
 
     @app.post(

@@ -70,7 +70,8 @@ class ApproveIn(Note):
     version: int | None = Field(
         default=None,
         ge=1,
-        description="The request's version you read: refused (409) if it changed since.",
+        description="The request's version you reviewed: refused (409) if it changed since, "
+        "and required (409 without it) once the request has been edited.",
     )
 
 
