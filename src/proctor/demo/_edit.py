@@ -49,7 +49,8 @@ def edit_scene(
         f"dana approves with edit: {escape(edit.summary() if edit else '?')}; lee's approval "
         f"was for other arguments, so it was reset: {req.state}, needs {req.missing()}"
     )
-    req = queue.approve(rid, by=lee, note="60 is right.")
+    seen = queue.get(rid).version  # lee reads the edited call: his vote names that version
+    req = queue.approve(rid, by=lee, note="60 is right.", if_version=seen)
     res = queue.ticket(held, session).outcome(timeout=5.0)
     console.print(
         f"lee approves again: {req.state}. The agent's ticket: {res.state}, "
