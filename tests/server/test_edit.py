@@ -131,9 +131,12 @@ def test_the_agent_gets_an_edit_through_its_data_view_in_show_and_claim(world):
     assert ok.json()["args"][field] == SECRET  # the reviewer sees what runs
     shown = world.get(f"/v1/approvals/{apr}", "bot")
     assert shown.status_code == 200, shown.text
+    listed = world.get("/v1/approvals", "bot", params={"state": "approved"})
+    assert listed.status_code == 200, listed.text
+    assert apr in listed.text
     claim = world.post(f"/v1/approvals/{apr}/claim", "bot")
     assert claim.status_code == 200, claim.text
-    for said in (shown.text, claim.text):
+    for said in (shown.text, listed.text, claim.text):
         assert SECRET not in said
         assert "ghp_" in said
     assert claim.json()["edit"]["changes"][0]["field"] == field

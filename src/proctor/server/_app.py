@@ -292,6 +292,16 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             raise ApprovalStateError(f"session {session_id} is closed")
         return opened
 
+    async def shown(who: Caller, req: ApprovalRequest) -> m.ApprovalOut:
+        """``req`` for ``who``: an agent sees reviewers' edits through its session's data view
+        (``Gate.aview_edit``); people who review see what runs."""
+        out = _approval(req)
+        if req.edit is None or who.has(*READERS):
+            return out
+        edit = await gw().gate.aview_edit(req.session(), req.edit)
+        args = to_jsonable_python(dict(edit.args), fallback=repr)
+        return out.model_copy(update={"args": args, "edit": _edit(edit)})
+
     async def approval_for(who: Caller, approval_id: str) -> ApprovalRequest:
         req = await gw().queue.run(gw().queue.requests.get, approval_id)
         if who.has(*READERS):
@@ -451,19 +461,13 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         if not who.has(*READERS):
             mine = await gw().sessions.owned(who.name, sorted({r.session_id for r in reqs}))
             reqs = [r for r in reqs if r.session_id in mine]
-        return m.ApprovalList(approvals=[_approval(r) for r in reqs])
+        return m.ApprovalList(approvals=[await shown(who, r) for r in reqs])
 
     @app.get("/v1/approvals/{approval_id}", response_model=m.ApprovalOut, tags=["approvals"])
     async def show_approval(approval_id: ApprovalId, who: Who) -> m.ApprovalOut:
         """One request, with what a reviewer needs to decide it. An agent reading its own
         request sees reviewers' edits through its session's data view."""
-        req = await approval_for(who, approval_id)
-        out = _approval(req)
-        if req.edit is None or who.has(*READERS):
-            return out
-        edit = await gw().gate.aview_edit(req.session(), req.edit)
-        args = to_jsonable_python(dict(edit.args), fallback=repr)
-        return out.model_copy(update={"args": args, "edit": _edit(edit)})
+        return await shown(who, await approval_for(who, approval_id))
 
     @app.post(
         "/v1/approvals/{approval_id}/approve", response_model=m.ApprovalOut, tags=["approvals"]
