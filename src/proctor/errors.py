@@ -20,6 +20,8 @@
     ├── ApprovalError          an approval request cannot do what was asked
     │   ├── ApprovalNotFoundError  no request, grant or agent with that id
     │   ├── ApprovalStateError     the request is not in the state the action needs
+    │   │   └── ApprovalVersionError   an approve of an edited request names no or a stale version
+    │   ├── ApprovalEditError      a reviewer's edit of the arguments is malformed or refused
     │   └── ApprovalConfigError    approval settings are invalid (webhook URL or secret, caps)
     ├── AccessDeniedError      the caller's role, group or relation to the request forbids it
     │   └── AuthenticationError    unknown principal, wrong key, or disabled
@@ -151,6 +153,18 @@ class ApprovalNotFoundError(ApprovalError):
 class ApprovalStateError(ApprovalError):
     """The request is not in the state the action needs: already decided, expired, or not
     approved (a denied or expired request can never execute)."""
+
+
+class ApprovalVersionError(ApprovalStateError):
+    """An approve did not name the version of the request the voter read, once reviewers had
+    edited its arguments, or named one that changed since: a vote counts only for the
+    arguments its voter saw (two-person rule). Nothing was voted; read it again."""
+
+
+class ApprovalEditError(ApprovalError):
+    """A reviewer's edit of a held call's arguments was refused: not a JSON object, changes
+    nothing, or (judged by the gate) invalid for the tool's schema, over a limit, or carrying a
+    value the session saw only in untrusted content. Nothing was recorded as approved."""
 
 
 class ApprovalConfigError(ApprovalError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import logging
 import threading
@@ -37,6 +38,7 @@ from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
 from proctor.hooks import GateHooks
 from proctor.memory import Memory, MemoryContext, MemoryItem, assemble, remember
 from proctor.model import (
+    ArgsEdit,
     Decision,
     Environment,
     Outcome,
@@ -458,8 +460,48 @@ class Gate:
         when the agent made the call, and content that entered the session since cannot have
         shaped it. Then the same steps as any allowed call: record, execute, outcome hooks.
         ``execute`` false: for a caller that runs the tool itself, the verdict is recorded and
-        an allowed call comes back ``ALLOWED``."""
+        an allowed call comes back ``ALLOWED``.
+
+        A call whose arguments reviewers edited (``call.edit``) is decided on the edited
+        arguments, and its changed arguments' provenance is judged (``FlowControl.judge_edit``);
+        the outcome carries the edit, so that the agent learns what changed."""
+        decision = await self.adecide_approved(session, call, approval, covers)
+        outcome = await self._enforce(session, call, decision, approved=True, execute=execute)
+        if call.edit is None:
+            return outcome
+        return dataclasses.replace(outcome, edit=await self.aview_edit(session, call.edit))
+
+    async def aview_edit(self, session: Session, edit: ArgsEdit) -> ArgsEdit:
+        """``edit`` as the agent of ``session`` may see it: its values pass through the
+        session's data view (source ``approval:edit``) as a tool's output does, so a value a
+        reviewer typed in clear is masked or tokenized as the data rules say. Fails closed:
+        if it cannot be viewed, every value is withheld."""
+        try:
+            view = await self.data.view(session, edit.values(), "approval:edit")
+            await self._on_data(session, view.report)
+            content = view.content
+            if not isinstance(content, dict):
+                raise TypeError(f"the view of an edit is a {type(content).__name__}")
+            return edit.with_values(content)
+        except Exception as exc:
+            log.warning(
+                "could not mask the edit told to session %s: %s", session.id, type(exc).__name__
+            )
+            return edit.withheld()
+
+    async def adecide_approved(
+        self, session: Session, call: ToolCall, approval: RuleHit, covers: Collection[str]
+    ) -> Decision:
+        """The verdict ``aexecute_approved`` enforces, without recording or executing it (an
+        approval queue also asks it before it accepts an edit). Never raises."""
         decision = await self.adecide(session, call, flow=False)
+        if call.edit is not None:
+            try:
+                judged = await self.flow.judge_edit(session, call)
+            except Exception as exc:
+                judged = StepResult.error(Step.FLOW, "flow.edited", exc)
+            if judged is not None:
+                decision = _with_step(decision, judged)
         if decision.verdict is Verdict.HOLD:
             new = sorted(set(decision.rule_ids) - set(covers))
             if new:
@@ -472,7 +514,7 @@ class Gate:
                 decision = _with_step(decision, StepResult.ok(Step.VERDICT, [hit]))
             else:
                 decision = decision.waived(approval)
-        return await self._enforce(session, call, decision, approved=True, execute=execute)
+        return decision
 
     async def _enforce(
         self,

@@ -23,6 +23,7 @@ def test_public_names_are_pinned():
         "ApprovalWorker",
         "BreakGlassGrant",
         "Claim",
+        "Edit",
         "InMemoryApprovals",
         "NewRequest",
         "Notification",

@@ -28,6 +28,11 @@ def test_demo_prints_every_call_records_it_on_sqlite_and_exits_zero(tmp_path):
     assert "lee denies" in out
     assert "Refunds actually made: [('O51001', 45.0), ('O51112', 250.0)]; emails sent: 1;" in out
     assert "3 of 3 held calls ended as their reviewers decided" in out
+    # approve with edit: a forbidden edit is refused, the lowered one runs, the agent is told
+    assert "dana edits amount to 1500: refused" in out
+    assert "refund.over-1000: Refunds above 1000" in out
+    assert "so it was reset: pending, needs a member of support-leads" in out
+    assert "told: edited by dana: amount -> 60.0" in out
     keys = Path(f"{db}.keys")
     assert oct(keys.stat().st_mode & 0o777) == "0o600"
     # run again: a fresh log, not appended to the last run's
@@ -81,7 +86,9 @@ def test_demo_queue_is_durable_and_readable_afterwards(tmp_path):
     log = AuditLog(create_store_engine(f"sqlite:///{db}"), None)
     actions = [r.body["action"] for r in log.records() if r.kind == EventKind.APPROVAL]
     log.engine.dispose()
-    assert actions.count("requested") == 3
-    assert actions.count("approved") == 1
-    assert actions.count("executed") == 1
+    # three held calls of the day, and the approve-with-edit scene's refund
+    assert actions.count("requested") == 4
+    assert actions.count("approved") == 2
+    assert actions.count("executed") == 2
     assert actions.count("denied") == 1
+    assert actions.count("edited") == 1

@@ -270,3 +270,34 @@ def test_streamable_http(env, server, calls):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_an_edited_approval_runs_the_edited_call_once_and_the_agent_is_told(env, server, calls):
+    log, queue = store(env)
+    root = queue.authenticate("root", queue.access.add("root", [Role.ADMIN], by=None))
+    lena = queue.authenticate(
+        "lena", queue.access.add("lena", [Role.APPROVER], ["shop-leads"], by=root)
+    )
+
+    async def main():
+        async with client(env, "--", *server.split()) as s:
+            held = await s.call_tool("refund", {"order_id": "O-2", "amount": 250.0})
+            ticket = text(held).split("ticket ")[1].split(" ")[0]
+            edited = {"order_id": "O-2", "amount": 150.0}
+            await anyio.to_thread.run_sync(
+                lambda: queue.approve(ticket, by=lena, args=edited, note="partial")
+            )
+            late = await s.call_tool("proctor.ticket", {"approval_id": ticket})
+            again = await s.call_tool("proctor.ticket", {"approval_id": ticket})
+            return late, again
+
+    late, again = anyio.run(main)
+    assert not late.is_error, text(late)
+    assert "The reviewer changed the arguments (edited by lena: amount -> 150.0)" in text(late)
+    assert "250.0" not in text(late)  # the old value is never told as the reviewer's
+    assert "refunded 150.00 on O-2" in text(late)
+    assert "refunded 150.00 on O-2" in text(again)
+    refunds = [c["args"] for c in executed(calls) if c["tool"] == "refund"]
+    assert refunds == [{"order_id": "O-2", "amount": 150.0}]
+    assert verify(log.engine).ok
+    queue.close()

@@ -9,6 +9,8 @@ def test_public_names_are_pinned() -> None:
     assert proctor.model.__all__ == [
         "HOLDING_FLAGS",
         "ApprovalRequirement",
+        "ArgChange",
+        "ArgsEdit",
         "Autonomy",
         "Decision",
         "Environment",
@@ -27,6 +29,7 @@ def test_public_names_are_pinned() -> None:
         "StepStatus",
         "ToolCall",
         "Verdict",
+        "diff_args",
         "new_id",
     ]
     assert all(hasattr(proctor.model, name) for name in proctor.model.__all__)

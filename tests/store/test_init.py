@@ -14,6 +14,7 @@ def test_store_public_names():
         "agent_controls",
         "agent_grants",
         "alembic_config",
+        "approval_edits",
         "approval_executions",
         "approval_requests",
         "approval_votes",

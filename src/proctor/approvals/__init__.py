@@ -28,6 +28,7 @@ from proctor.approvals._request import (
     ApprovalRequest,
     ApprovalState,
     Claim,
+    Edit,
     NewRequest,
     Vote,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ApprovalWorker",
     "BreakGlassGrant",
     "Claim",
+    "Edit",
     "InMemoryApprovals",
     "NewRequest",
     "Notification",

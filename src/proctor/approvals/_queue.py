@@ -9,9 +9,10 @@ show, approve, deny; pause and resume; break-glass; and, for the agent, a ``Tick
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -20,20 +21,23 @@ from sqlalchemy import Engine
 from proctor.approvals._access import AccessRegistry, Principal, Role
 from proctor.approvals._context import SessionMemory, build_context
 from proctor.approvals._controls import AgentControls
+from proctor.approvals._edit import checked_args
 from proctor.approvals._grants import AgentGrants
 from proctor.approvals._notify import Notifier
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import ApprovalRequest, ApprovalState, NewRequest
 from proctor.approvals._store import ApprovalStore
 from proctor.approvals._ticket import Ticket
-from proctor.approvals._worker import ApprovalWorker
-from proctor.audit import AuditLog
-from proctor.errors import RegistrationError
+from proctor.approvals._worker import ApprovalWorker, run_sync
+from proctor.audit import AuditLog, events
+from proctor.errors import AccessDeniedError, ApprovalEditError, RegistrationError
 from proctor.flow import Labeled
 from proctor.hooks import GateHooks
 from proctor.model import (
     ApprovalRequirement,
+    ArgsEdit,
     Decision,
+    Environment,
     Outcome,
     RuleHit,
     Session,
@@ -41,6 +45,7 @@ from proctor.model import (
     StepResult,
     ToolCall,
     Verdict,
+    diff_args,
 )
 from proctor.store import StoreSettings, create_store_engine, migrate
 
@@ -254,9 +259,90 @@ class ApprovalQueue(GateHooks):
         return self.requests.get(approval_id)
 
     def approve(
-        self, approval_id: str, *, by: Principal, note: str | None = None
+        self,
+        approval_id: str,
+        *,
+        by: Principal,
+        note: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
     ) -> ApprovalRequest:
-        return self.requests.approve(approval_id, by, note)
+        """Approve; with ``args``, approve with edit (see ``aapprove``). Synchronous: inside a
+        running event loop, ``await aapprove(...)``."""
+        if args is None:
+            return self.requests.approve(approval_id, by, note, if_version=if_version)
+        return run_sync(
+            self.aapprove(approval_id, by=by, note=note, args=args, if_version=if_version)
+        )
+
+    async def aapprove(
+        self,
+        approval_id: str,
+        *,
+        by: Principal,
+        note: str | None = None,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
+    ) -> ApprovalRequest:
+        """Record ``by``'s approval of ``approval_id``. ``args``: approve with edit: the held
+        call's arguments become ``args`` (see ``ApprovalStore.approve``: earlier approvals are
+        reset, ``by`` counts as one approver of the edited call). When this queue's gate
+        governs the agent, the edited call is first decided as it would be before running
+        (``Gate.adecide_approved``: schema, constraints, allowlists, rate limits, the kill
+        switch, and the changed arguments' provenance); a refusal raises
+        ``ApprovalEditError`` naming the rules, records the attempt as an alert, and leaves
+        the request as it was. Wherever it runs, the gate decides it again before execution.
+        ``if_version``: refuse (``ApprovalVersionError``) if the request changed since the
+        reviewer read that version of it; required once the request has been edited."""
+        if args is not None:
+            edited = checked_args(approval_id, args)
+            who = await self.run(self.access.verify, by)
+            try:
+                who.require(Role.APPROVER, action="approve")
+            except AccessDeniedError as exc:  # recorded as the store records a refused vote
+                await self.run(
+                    functools.partial(self.requests.refused, approval_id, who.name, str(exc))
+                )
+                exc.recorded = True  # type: ignore[attr-defined]  # the CLI records it once
+                raise
+            await self._preflight(approval_id, who.name, edited)
+            args = edited
+        return await self.run(
+            functools.partial(
+                self.requests.approve, approval_id, by, note, args=args, if_version=if_version
+            )
+        )
+
+    async def _preflight(self, approval_id: str, editor: str, args: dict[str, Any]) -> None:
+        gate = self.gate
+        if gate is None:
+            return
+        req = await self.run(self.requests.get, approval_id)
+        try:
+            gate.policies.require(req.agent, Environment(req.environment))
+        except Exception:  # this gate does not govern the agent: the one that runs it judges
+            return
+        original = req.original_args
+        call = dataclasses.replace(
+            req.call(),
+            args=args,
+            edit=ArgsEdit(original, args, diff_args(original, args), editor),
+        )
+        hit = RuleHit(f"approval.{req.id}", Verdict.ALLOW, f"approved with edit by {editor}")
+        decision = await gate.adecide_approved(req.session(), call, hit, req.held_by)
+        if decision.verdict is Verdict.ALLOW:
+            return
+        why = "; ".join(
+            f"{h.rule_id}: {h.reason}" for h in decision.hits if h.verdict is not Verdict.ALLOW
+        )
+        said = events.scrub({**req.args, **args}, why) or why
+        await self.run(
+            functools.partial(self.requests.refused, approval_id, editor, said, action="edit")
+        )
+        raise ApprovalEditError(
+            f"the edit of {approval_id} is refused: {why}; the request stays {req.state}, "
+            "nothing was voted"
+        )
 
     def deny(self, approval_id: str, *, by: Principal, note: str | None = None) -> ApprovalRequest:
         return self.requests.deny(approval_id, by, note)

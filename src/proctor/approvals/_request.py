@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from proctor.model import Environment, Session, ToolCall
+from proctor.model import ArgChange, ArgsEdit, Environment, Session, ToolCall, diff_args
 
 
 class ApprovalState(StrEnum):
@@ -62,6 +62,21 @@ class Vote:
     groups: tuple[str, ...]
     note: str | None
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One reviewer's edit of a request: the arguments before and after, what changed, and
+    the approvals it reset."""
+
+    seq: int
+    editor: str
+    at: float
+    before: Mapping[str, Any]
+    after: Mapping[str, Any]
+    changes: tuple[ArgChange, ...]
+    reset_votes: tuple[Vote, ...]
+    note: str | None
 
 
 def satisfied(required: int, groups: Sequence[str], votes: Sequence[Vote]) -> bool:
@@ -124,6 +139,26 @@ class ApprovalRequest:
     error: str | None = None
     finished_at: float | None = None
     votes: tuple[Vote, ...] = field(default=())
+    edits: tuple[Edit, ...] = field(default=())  # reviewers' edits of the arguments, in order
+
+    @property
+    def original_args(self) -> Mapping[str, Any]:
+        """The arguments the agent asked for (``args`` unless a reviewer edited them)."""
+        return self.edits[0].before if self.edits else self.args
+
+    @property
+    def edit(self) -> ArgsEdit | None:
+        """What reviewers changed, from the agent's call to ``args``; None if nothing."""
+        if not self.edits:
+            return None
+        editors = list(dict.fromkeys(e.editor for e in self.edits))
+        return ArgsEdit(
+            original=dict(self.original_args),
+            args=dict(self.args),
+            changes=diff_args(self.original_args, self.args),
+            by=", ".join(editors),
+            at=self.edits[-1].at,
+        )
 
     @property
     def done(self) -> bool:
@@ -173,7 +208,8 @@ class ApprovalRequest:
         )
 
     def call(self) -> ToolCall:
-        """The exact call that was held (same id, arguments, reason and confidence)."""
+        """The exact call that was held (same id, reason and confidence), with the arguments
+        people approved: the agent's, or a reviewer's edit of them (``edit`` says which)."""
         return ToolCall(
             self.tool,
             dict(self.args),
@@ -181,6 +217,7 @@ class ApprovalRequest:
             id=self.call_id,
             reason=self.agent_reason,
             confidence=self.confidence,
+            edit=self.edit,
         )
 
 

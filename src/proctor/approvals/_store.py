@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.engine import Connection
 
-from proctor.approvals._access import AccessRegistry, Principal, Role
-from proctor.approvals._db import dumps, iso, loads, reading, writing
+from proctor.approvals._access import AccessRegistry, Principal
+from proctor.approvals._db import dumps, iso, reading, writing
+from proctor.approvals._edit import checked_args, edit_detail, load_edits, record_edit, vote_key
 from proctor.approvals._outbox import Recorder
 from proctor.approvals._request import (
     APPROVE,
@@ -29,59 +30,24 @@ from proctor.approvals._request import (
     ApprovalState,
     Claim,
     NewRequest,
-    Vote,
     satisfied,
 )
+from proctor.approvals._votes import eligible, every_version, notice, paused, request_of
 from proctor.audit import events, mask_args
 from proctor.audit._canonical import Digest
 from proctor.errors import (
     AccessDeniedError,
     ApprovalNotFoundError,
     ApprovalStateError,
+    ApprovalVersionError,
 )
 from proctor.model import Outcome, OutcomeStatus, new_id
-from proctor.store import agent_controls as ac
 from proctor.store import approval_executions as ex
 from proctor.store import approval_requests as t
 from proctor.store import approval_votes as v
 
 log = logging.getLogger("proctor.approvals")
 SYSTEM = "proctor"  # who acts when time does (expiry, a dead executor)
-
-
-def _request(row: Row[Any], votes: Iterable[Row[Any]] = ()) -> ApprovalRequest:
-    return ApprovalRequest(
-        id=row.id,
-        state=ApprovalState(row.state),
-        version=row.version,
-        agent=row.agent,
-        environment=row.environment,
-        tenant=row.tenant,
-        principal=row.principal,
-        session_id=row.session_id,
-        call_id=row.call_id,
-        tool=row.tool,
-        args=loads(row.args),
-        agent_reason=row.agent_reason,
-        confidence=row.confidence,
-        held_by=tuple(loads(row.held_by)),
-        approvers=row.approvers,
-        groups=tuple(loads(row.groups)),
-        excluded=tuple(loads(row.excluded)),
-        context=loads(row.context),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        expires_seconds=row.expires_seconds,
-        on_expiry=row.on_expiry,
-        escalate_to=row.escalate_to,
-        escalated=bool(row.escalated),
-        decided_at=row.decided_at,
-        decided_by=row.decided_by,
-        result=loads(row.result),
-        error=row.error,
-        finished_at=row.finished_at,
-        votes=tuple(Vote(r.approver, r.vote, tuple(loads(r.groups)), r.note, r.at) for r in votes),
-    )
 
 
 class ApprovalStore:
@@ -122,21 +88,23 @@ class ApprovalStore:
             query = query.where(t.c.agent == agent)
         with reading(self.engine) as conn:
             rows = conn.execute(query.order_by(t.c.created_at, t.c.id).limit(limit)).all()
-            return [_request(r, self._votes(conn, r.id)) for r in rows]
+            return [self._full(conn, r) for r in rows]
 
     def _read(self, conn: Connection, approval_id: str, *, lock: bool = False) -> ApprovalRequest:
         query = select(t).where(t.c.id == approval_id)
         row = conn.execute(query.with_for_update() if lock else query).first()
         if row is None:
             raise ApprovalNotFoundError(f"no approval request {approval_id!r}")
-        return _request(row, self._votes(conn, approval_id))
+        return self._full(conn, row)
 
-    def _votes(self, conn: Connection, approval_id: str) -> list[Row[Any]]:
-        return list(
-            conn.execute(
-                select(v).where(v.c.approval_id == approval_id).order_by(v.c.at, v.c.approver)
-            ).all()
-        )
+    def _full(self, conn: Connection, row: Row[Any]) -> ApprovalRequest:
+        """The request of ``row`` with its edits and the votes of its current round."""
+        edits = load_edits(conn, row.id)
+        key = vote_key(row.id, len(edits))
+        votes = conn.execute(
+            select(v).where(v.c.approval_id == key).order_by(v.c.at, v.c.approver)
+        ).all()
+        return request_of(row, votes, edits)
 
     # -- creating ----------------------------------------------------------------------------
 
@@ -201,38 +169,76 @@ class ApprovalStore:
 
     # -- deciding ----------------------------------------------------------------------------
 
-    def approve(self, approval_id: str, by: Principal, note: str | None = None) -> ApprovalRequest:
+    def approve(
+        self,
+        approval_id: str,
+        by: Principal,
+        note: str | None = None,
+        *,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
+    ) -> ApprovalRequest:
         """Record ``by``'s approval; the request is approved once enough distinct people from
         the required groups approved. Raises ``AccessDeniedError`` (not an approver, not in a
-        required group, the requester or the agent, voted already) or ``ApprovalStateError``."""
-        return self._vote(approval_id, by, APPROVE, note)
+        required group, the requester or the agent, voted already) or ``ApprovalStateError``.
+
+        ``args``: approve with edit. The request's arguments become ``args`` (the tool stays
+        the tool), every earlier approval is reset, and ``by``'s vote counts as one approval of
+        the edited call (``ApprovalEditError`` if ``args`` is not a JSON object or changes
+        nothing). ``if_version``: the request's ``version`` the reviewer read; if it changed
+        since (another reviewer edited it, or it was decided), ``ApprovalVersionError``. Once
+        a request has been edited, ``if_version`` is required (``ApprovalVersionError``
+        without it): a vote counts only for the arguments its voter saw."""
+        edited = None if args is None else checked_args(approval_id, args)
+        return self._vote(approval_id, by, APPROVE, note, edited, if_version)
 
     def deny(self, approval_id: str, by: Principal, note: str | None = None) -> ApprovalRequest:
         """Deny the request: one eligible approver's denial is final (a veto)."""
         return self._vote(approval_id, by, DENY, note)
 
     def _vote(
-        self, approval_id: str, by: Principal, vote: str, note: str | None
+        self,
+        approval_id: str,
+        by: Principal,
+        vote: str,
+        note: str | None,
+        args: Mapping[str, Any] | None = None,
+        if_version: int | None = None,
     ) -> ApprovalRequest:
         expired: ApprovalRequest | None = None
         try:
             with writing(self.engine) as conn:
                 req = self._read(conn, approval_id, lock=True)
+                if if_version is not None and req.version != if_version:
+                    raise ApprovalVersionError(
+                        f"{approval_id} changed since you read it (version {if_version}, now "
+                        f"{req.version}, {req.state}): read it again; nothing was voted"
+                    )
+                if vote == APPROVE and req.edits and if_version is None:
+                    # a vote counts for the arguments its voter saw: after an edit, a vote
+                    # that names no version could approve arguments only the editor read
+                    raise ApprovalVersionError(
+                        f"{approval_id} was edited by {req.edits[-1].editor} (now version "
+                        f"{req.version}): approve names the version you reviewed (HTTP "
+                        "'version', CLI --if-version, see show); nothing was voted"
+                    )
                 now = self._clock()
                 if req.state is ApprovalState.PENDING and now >= req.expires_at:
                     expired = self._expire(conn, req, now)  # committed; the vote is refused below
                 else:
                     who = self.access.current(conn, by)
-                    groups = _eligible(req, who)
-                    if vote == APPROVE and _paused(conn, req.agent):
+                    groups = eligible(req, who, editing=args is not None)
+                    if vote == APPROVE and paused(conn, req.agent):
                         raise ApprovalStateError(
                             f"agent {req.agent} is paused: {req.id} cannot be approved until it "
                             "is resumed (a pause voids every approval not yet executing); deny "
                             "it, or approve it after the resume"
                         )
+                    if args is not None:
+                        req = self._edit(conn, req, who.name, args, note, now)
                     conn.execute(
                         insert(v).values(
-                            approval_id=req.id,
+                            approval_id=vote_key(req.id, len(req.edits)),
                             approver=who.name,
                             vote=vote,
                             groups=dumps(list(groups)),
@@ -265,6 +271,32 @@ class ApprovalStore:
                 "the vote was not recorded"
             )
         return req
+
+    def _edit(
+        self,
+        conn: Connection,
+        req: ApprovalRequest,
+        editor: str,
+        args: Mapping[str, Any],
+        note: str | None,
+        now: float,
+    ) -> ApprovalRequest:
+        """Approve with edit, in the vote's transaction: see ``proctor.approvals._edit``."""
+        # the note may quote the values it replaces (this and every earlier version) and new
+        versions = every_version(req)
+        for name, value in args.items():
+            versions.setdefault(name, []).append(value)
+        note = events.scrub(versions, note)
+        edit = record_edit(conn, req, editor, args, note, now)
+        new = self._read(conn, req.id)
+        fields = ", ".join(c.field for c in edit.changes)
+        reset = f"; {len(edit.reset_votes)} earlier approval(s) reset" if edit.reset_votes else ""
+        text = (
+            f"Approval `{req.id}` ({req.tool}, agent {req.agent}): {editor} edited {fields}{reset}"
+        )
+        detail = edit_detail(edit, self._digest)
+        self._event(conn, new, "edited", editor, req.state, new.state, note, detail, text)
+        return new
 
     def refused(self, approval_id: str, who: str, why: str, *, action: str = "vote on") -> None:
         """A refused vote (or ticket) is itself evidence: record it as an alert (best effort;
@@ -386,7 +418,7 @@ class ApprovalStore:
                 .order_by(t.c.decided_at, t.c.id)
                 .limit(limit)
             ).all()
-            return [_request(r, self._votes(conn, r.id)) for r in rows]
+            return [self._full(conn, r) for r in rows]
 
     def claim(self, approval_id: str, executor: str, lease_seconds: float) -> Claim | None:
         """Take the one right to execute an approved request: approved → executing, and its
@@ -523,7 +555,7 @@ class ApprovalStore:
         if done != 1:
             raise ApprovalStateError(f"{req.id} changed concurrently; nothing was written")
         new = self._read(conn, req.id)
-        text = _notice(new, by, note) if notify else None
+        text = notice(new, by, note) if notify else None
         self._event(conn, new, str(to), by, req.state, to, note, None, text)
         return new
 
@@ -545,7 +577,7 @@ class ApprovalStore:
             session_id=req.session_id,
             by=by,
             state=(None if frm is None else str(frm), None if to is None else str(to)),
-            note=events.scrub(req.args, note),
+            note=events.scrub(every_version(req), note),  # old values too, after an edit
             detail={"tool": req.tool, "agent": req.agent, **(detail or {})},
         )
         notice = None
@@ -559,48 +591,3 @@ class ApprovalStore:
             }
             notice = (f"approval.{action}", text, data)
         self.recorder.add(conn, event, approval_id=req.id, notice=notice)
-
-
-def _paused(conn: Connection, agent: str) -> bool:
-    """The agent's kill switch, as committed now (read inside the vote's transaction)."""
-    return bool(conn.execute(select(ac.c.paused).where(ac.c.agent == agent)).scalar())
-
-
-def _eligible(req: ApprovalRequest, who: Principal) -> tuple[str, ...]:
-    """The required groups ``who`` counts for; raises if ``who`` may not vote on ``req``."""
-    if req.state is not ApprovalState.PENDING:
-        raise ApprovalStateError(f"{req.id} is {req.state}, not pending; nothing was voted")
-    if not who.has(Role.APPROVER):
-        raise AccessDeniedError(f"{who.name} may not vote on {req.id}: not an approver")
-    me = who.name.casefold()
-    if any(me == x.casefold() for x in req.excluded if x):
-        raise AccessDeniedError(
-            f"{who.name} may not vote on {req.id}: the requester and the agent never approve "
-            "their own call (two-person rule)"
-        )
-    if any(vote.approver == who.name for vote in req.votes):
-        raise AccessDeniedError(f"{who.name} already voted on {req.id}; approvers are distinct")
-    groups = tuple(g for g in req.required_groups if who.member(g))
-    if req.required_groups and not groups:
-        raise AccessDeniedError(
-            f"{who.name} may not vote on {req.id}: needs a member of "
-            f"{' or '.join(req.required_groups)}"
-        )
-    return groups
-
-
-def _notice(req: ApprovalRequest, by: str, note: str | None) -> str:
-    what = f"Approval `{req.id}` ({req.tool}, agent {req.agent})"
-    reason = events.scrub(req.args, note)
-    tail = f": {reason}" if reason else ""
-    if req.state is ApprovalState.APPROVED:
-        return f"{what} approved by {by}{tail}"
-    if req.state is ApprovalState.DENIED:
-        return f"{what} denied by {by}{tail}"
-    if req.state is ApprovalState.EXPIRED:
-        return f"{what} expired: nobody decided in time; it will never run"
-    if req.state is ApprovalState.CANCELLED:
-        return f"{what} cancelled by {by}{tail}"
-    if req.state is ApprovalState.EXECUTED:
-        return f"{what} executed"
-    return f"{what} {req.state}{tail}"

@@ -12,6 +12,7 @@ is in notifications and the audit log) lets no other session read its result or 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from proctor.approvals._request import FINAL, ApprovalRequest, ApprovalState
 from proctor.approvals._worker import run_sync
 from proctor.errors import AccessDeniedError
-from proctor.model import Session
+from proctor.model import ArgsEdit, Session
 
 if TYPE_CHECKING:
     from proctor.approvals._queue import ApprovalQueue
@@ -36,6 +37,13 @@ class Resolution:
     error: str | None = None
     decided_by: str | None = None
     note: str | None = None  # what the deciding person wrote (a denial's reason)
+    edit: ArgsEdit | None = None  # reviewers changed the arguments: what, and who
+
+    @property
+    def changes(self) -> str:
+        """What reviewers changed, in words ("" when they changed nothing): the fields and
+        their new values only (``ArgsEdit.told``)."""
+        return self.edit.told() if self.edit is not None else ""
 
     @property
     def done(self) -> bool:
@@ -48,7 +56,7 @@ class Resolution:
     @staticmethod
     def of(req: ApprovalRequest) -> Resolution:
         note = next((v.note for v in reversed(req.votes) if v.note), None)
-        return Resolution(req.id, req.state, req.result, req.error, req.decided_by, note)
+        return Resolution(req.id, req.state, req.result, req.error, req.decided_by, note, req.edit)
 
 
 class Ticket:
@@ -105,7 +113,15 @@ class Ticket:
             if gate is not None and gate.registered(req.tool) is not None:
                 await gate.aingest(self.session, req.result, f"tool:{req.tool}")  # may raise
             self._ingested = True
-        return Resolution.of(req)
+        return await self._told(Resolution.of(req))
+
+    async def _told(self, res: Resolution) -> Resolution:
+        """``res`` as the agent may see it: a reviewer's edit through the session's data view
+        (``Gate.aview_edit``), when the queue has a gate (as it is, when it has none)."""
+        gate = self.queue.gate
+        if res.edit is None or gate is None:
+            return res
+        return dataclasses.replace(res, edit=await gate.aview_edit(self.session, res.edit))
 
     def poll(self, *, execute: bool = True) -> Resolution:
         """Synchronous ``apoll``."""
@@ -135,4 +151,4 @@ class Ticket:
         Only the session that made the call may (``AccessDeniedError`` otherwise)."""
         req = self._get()  # the request's session, agent and tenant never change
         done = self.queue.requests.cancel(req.id, by=f"agent:{req.agent}", note=reason)
-        return Resolution.of(done)
+        return run_sync(self._told(Resolution.of(done)))

@@ -118,7 +118,13 @@ class ApprovalWorker:
         approval = RuleHit(
             f"approval.{req.id}",
             Verdict.ALLOW,
-            f"approved by {', '.join(req.approved_by)} ({req.id})",
+            f"approved by {', '.join(req.approved_by)} ({req.id})"
+            # the fields, never the values: this reason is recorded in the audit log
+            + (
+                f", with {', '.join(sorted(req.edit.fields))} edited by {req.edit.by}"
+                if req.edit is not None
+                else ""
+            ),
         )
         token = _KEY.set(claim.key)
         try:

@@ -67,6 +67,8 @@ def describe(record: Record) -> str:
     if kind == EventKind.APPROVAL:
         who = f" by {b['by']}" if b.get("by") else ""
         line = f"approval {b.get('approval_id')} {b.get('action')}{who}"
+        if b.get("changed"):  # approve with edit: which arguments (the values are masked)
+            line += f" ({', '.join(str(c) for c in b['changed'])})"
         if b.get("to"):
             line += f" -> {b['to']}"
         return line + (f": {b['note']}" if b.get("note") else "")

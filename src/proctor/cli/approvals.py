@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +14,7 @@ from rich.table import Table
 
 from proctor.approvals import ApprovalRequest, ApprovalState, Role
 from proctor.cli._oversight import As, DatabaseUrl, acting, out, require
+from proctor.errors import ApprovalVersionError
 
 app = typer.Typer(help="Act on held calls: list, show, approve, deny.", no_args_is_help=True)
 
@@ -42,6 +45,9 @@ def _as_dict(req: ApprovalRequest) -> dict[str, Any]:
         "expires_at": _when(req.expires_at),
         "on_expiry": req.on_expiry,
         "escalated": req.escalated,
+        "version": req.version,
+        "original_args": req.original_args if req.edits else None,
+        "edited_by": req.edit.by if req.edit is not None else None,
         "votes": [
             {
                 "by": v.approver,
@@ -138,7 +144,7 @@ def show(
     lines = [
         f"[bold]{req.id}[/] {req.state}: {req.tool} by agent {req.agent} for {req.principal} "
         f"({req.tenant}, {req.environment})",
-        f"  arguments: {escape(json.dumps(req.args, sort_keys=True))}",
+        f"  arguments: {escape(json.dumps(req.args, sort_keys=True))} (version {req.version})",
         f"  needs: {req.needs()}" + (f"; still missing {req.missing()}" if req.missing() else ""),
         f"  never approved by: {', '.join(x for x in req.excluded if x)}",
         f"  created {_when(req.created_at)}, expires {_when(req.expires_at)} "
@@ -166,6 +172,8 @@ def show(
         )
     for act in c.get("recent", []):
         lines.append(f"  earlier: {act['at']} {act['tool']} {act['verdict']} -> {act['status']}")
+    if req.edit is not None:
+        lines.append(f"  [bold]{escape(req.edit.summary())}[/] (version {req.version})")
     for v in req.votes:
         lines.append(
             f"  vote: {v.approver} {v.vote}s at {_when(v.at)}"
@@ -184,16 +192,114 @@ def approve(
     approval_id: Annotated[str, typer.Argument(help="The request id (apr_...).")],
     as_: As = None,
     note: Annotated[str | None, typer.Option(help="Why (kept in the audit log).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Approve with edit: change one argument, NAME=VALUE (VALUE is read as JSON "
+            "if it is JSON, else as a string; repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    args_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--args-file",
+            help="Approve with edit: a JSON object, the whole arguments to run instead "
+            "(--set applies on top of it).",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    if_version: Annotated[
+        int | None,
+        typer.Option(
+            "--if-version",
+            min=1,
+            help="The version you reviewed (shown by show): refused if the request changed "
+            "since. Required once the request has been edited.",
+            show_default=False,
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            help="Judge an edit against this policy file (or directory) first: a schema "
+            "error or a limit refuses it here, leaving the request pending.",
+            exists=True,
+            show_default=False,
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Approve a request. Needs the approver role and membership of a required group; never the
     requester or the agent itself, and each person votes once. The agent's gate (or a worker)
     executes it once enough people approved.
+
+    With --set or --args-file, approve with edit: the call runs with the edited arguments
+    (never another tool), every earlier approval is reset (they approved other arguments),
+    and yours counts as one approval of the edited call. The agent's gate decides the edited
+    call again before it runs: a limit, a schema error or a value the session saw only in
+    untrusted content refuses it (the request then ends failed, with the reason).
     """
     with acting(database_url, as_) as ctx:
-        req = ctx.queue.requests.approve(approval_id, require(ctx), note)
+        who = require(ctx)
+        current = ctx.queue.requests.get(approval_id)
+        args = _edited(current.args, set_ or [], args_file)
+        if if_version is None and current.edits:
+            # a plain approve must not count for arguments someone else swapped in after
+            # the voter reviewed them: name the version reviewed (two-person rule)
+            raise ApprovalVersionError(
+                f"{approval_id} was edited by {current.edits[-1].editor} (now version "
+                f"{current.version}): review it (proctor approvals show {approval_id}) and "
+                f"approve with --if-version {current.version}; nothing was voted"
+            )
+        if if_version is None:
+            if_version = current.version  # what was read here: refuse if it changed since
+        if args is not None and policy is not None:
+            from proctor.errors import PolicyError
+            from proctor.gate import Gate
+            from proctor.policy import load_policies
+
+            try:
+                policies = load_policies(policy)
+            except PolicyError as exc:
+                raise ValueError(f"--policy: {exc}") from exc
+            Gate(policies, approvals=ctx.queue).close()  # attaches to the queue: a preflight
+        req = ctx.queue.approve(approval_id, by=who, note=note, args=args, if_version=if_version)
     missing = req.missing()
     out.print(f"{req.id} {req.state}" + (f"; still needs {missing}" if missing else ""))
+    if args is not None and req.edit is not None:
+        out.print(escape(req.edit.summary()))
+
+
+def _edited(
+    current: Mapping[str, Any], sets: list[str], args_file: Path | None
+) -> dict[str, Any] | None:
+    """The edited arguments, or None when no edit was asked for. Raises ``ValueError``."""
+    if not sets and args_file is None:
+        return None
+    args: dict[str, Any] = dict(current)
+    if args_file is not None:
+        try:
+            loaded = json.loads(args_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"--args-file {args_file}: not a JSON file: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ValueError(f"--args-file {args_file}: expected a JSON object of arguments")
+        args = loaded
+    for item in sets:
+        name, eq, raw = item.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        args[name.strip()] = value
+    return args
 
 
 @app.command()

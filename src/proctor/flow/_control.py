@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from proctor.flow._edits import edited_values
 from proctor.flow._index import Content, FlowStore, InMemoryFlowStore
 from proctor.flow._ingest import Labeled, build_content, render, spotlight
 from proctor.flow._labels import PRINCIPAL_SOURCES, Confidentiality, Label, SourceKind, Trust
@@ -109,3 +110,17 @@ class FlowControl(GateHooks):
             return None  # nothing entered the session: every value is generated, no rule applies
         ctx = FlowContext(plan, pol.spec.flow, call.args, contents)
         return StepResult.ok(Step.FLOW, judge(ctx))
+
+    async def judge_edit(self, session: Session, call: ToolCall) -> StepResult | None:
+        """For an approved call whose arguments a reviewer edited (``call.edit``): the
+        changed arguments must not carry values the session saw only in untrusted content
+        (see ``proctor.flow._edits``). Errors propagate: the gate denies (fail closed)."""
+        if call.edit is None or not call.edit.fields:
+            return None
+        pol = self.policies.require(session.agent, session.environment)
+        plan = pol.tools.get(call.tool)
+        if plan is None:
+            return None  # an unknown tool is denied at resolve
+        contents = await self.store.contents(session.id)
+        hits = edited_values(plan, pol.spec.flow, call.args, call.edit.fields, contents)
+        return StepResult.ok(Step.FLOW, hits) if hits else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from proctor.model._call import ToolCall
 from proctor.model._decision import ApprovalRequirement, Decision, RuleHit, StepResult
+from proctor.model._edit import ArgChange, ArgsEdit, diff_args
 from proctor.model._enums import (
     HOLDING_FLAGS,
     Autonomy,
@@ -21,6 +22,8 @@ from proctor.model._session import Session, new_id
 __all__ = [
     "HOLDING_FLAGS",
     "ApprovalRequirement",
+    "ArgChange",
+    "ArgsEdit",
     "Autonomy",
     "Decision",
     "Environment",
@@ -39,5 +42,6 @@ __all__ = [
     "StepStatus",
     "ToolCall",
     "Verdict",
+    "diff_args",
     "new_id",
 ]

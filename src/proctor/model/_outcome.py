@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from proctor.model._decision import Decision
+from proctor.model._edit import ArgsEdit
 from proctor.model._receipt import Receipt
 
 
@@ -40,6 +41,8 @@ class Outcome:
     # the audit log's signed receipt for the recorded outcome (``proctor.audit.AuditHook``),
     # when a log records this gate's calls; verify it with ``proctor receipt verify``
     receipt: Receipt | None = None
+    # an approved call whose arguments reviewers edited: what changed, and who changed it
+    edit: ArgsEdit | None = None
 
     @property
     def ok(self) -> bool:

@@ -33,7 +33,16 @@ from proctor.errors import (
     HostileContentError,
     UnknownAgentError,
 )
-from proctor.model import Decision, Outcome, OutcomeStatus, RuleHit, Session, ToolCall, Verdict
+from proctor.model import (
+    ArgsEdit,
+    Decision,
+    Outcome,
+    OutcomeStatus,
+    RuleHit,
+    Session,
+    ToolCall,
+    Verdict,
+)
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._limits import BodyLimit
@@ -124,7 +133,16 @@ def _approval(req: ApprovalRequest) -> m.ApprovalOut:
         votes=[
             m.VoteOut(approver=v.approver, vote=v.vote, note=v.note, at=v.at) for v in req.votes
         ],
+        version=req.version,
+        edit=_edit(req.edit),
     )
+
+
+def _edit(edit: ArgsEdit | None) -> m.EditOut | None:
+    """What reviewers changed (approve with edit), for the agent and the reviewer."""
+    if edit is None:
+        return None
+    return m.EditOut.model_validate(to_jsonable_python(edit.as_dict(), fallback=repr))
 
 
 def _session_out(o: Opened) -> m.SessionOut:
@@ -275,6 +293,16 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         if use and opened.closed:
             raise ApprovalStateError(f"session {session_id} is closed")
         return opened
+
+    async def shown(who: Caller, req: ApprovalRequest) -> m.ApprovalOut:
+        """``req`` for ``who``: an agent sees reviewers' edits through its session's data view
+        (``Gate.aview_edit``); people who review see what runs."""
+        out = _approval(req)
+        if req.edit is None or who.has(*READERS):
+            return out
+        edit = await gw().gate.aview_edit(req.session(), req.edit)
+        args = to_jsonable_python(dict(edit.args), fallback=repr)
+        return out.model_copy(update={"args": args, "edit": _edit(edit)})
 
     async def approval_for(who: Caller, approval_id: str) -> ApprovalRequest:
         req = await gw().queue.run(gw().queue.requests.get, approval_id)
@@ -435,21 +463,25 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         if not who.has(*READERS):
             mine = await gw().sessions.owned(who.name, sorted({r.session_id for r in reqs}))
             reqs = [r for r in reqs if r.session_id in mine]
-        return m.ApprovalList(approvals=[_approval(r) for r in reqs])
+        return m.ApprovalList(approvals=[await shown(who, r) for r in reqs])
 
     @app.get("/v1/approvals/{approval_id}", response_model=m.ApprovalOut, tags=["approvals"])
     async def show_approval(approval_id: ApprovalId, who: Who) -> m.ApprovalOut:
-        """One request, with what a reviewer needs to decide it."""
-        return _approval(await approval_for(who, approval_id))
+        """One request, with what a reviewer needs to decide it. An agent reading its own
+        request sees reviewers' edits through its session's data view."""
+        return await shown(who, await approval_for(who, approval_id))
 
     @app.post(
         "/v1/approvals/{approval_id}/approve", response_model=m.ApprovalOut, tags=["approvals"]
     )
-    async def approve(approval_id: ApprovalId, body: m.Note, who: Who) -> m.ApprovalOut:
-        """Approve (approvers of a required group; never the requester or the agent)."""
+    async def approve(approval_id: ApprovalId, body: m.ApproveIn, who: Who) -> m.ApprovalOut:
+        """Approve (approvers of a required group; never the requester or the agent). With
+        ``args``: approve with edit (docs/approvals.md): a refused edit is a 422."""
         who.require(Role.APPROVER, action="approve")
         q = gw().queue
-        req = await q.run(lambda: q.approve(approval_id, by=who.principal, note=body.note))
+        req = await q.aapprove(
+            approval_id, by=who.principal, note=body.note, args=body.args, if_version=body.version
+        )
         return _approval(req)
 
     @app.post("/v1/approvals/{approval_id}/deny", response_model=m.ApprovalOut, tags=["approvals"])
@@ -499,6 +531,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             error=res.error,
             decided_by=res.decided_by,
             note=res.note,
+            edit=_edit(res.edit),
         )
 
     @app.post("/v1/approvals/{approval_id}/claim", response_model=m.ClaimOut, tags=["approvals"])
@@ -519,15 +552,28 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         hit = RuleHit(
             f"approval.{req.id}", Verdict.ALLOW, f"approved by {', '.join(req.approved_by)}"
         )
-        outcome = await gw().gate.aexecute_approved(
-            req.session(), req.call(), hit, req.held_by, execute=False
+        outcome = await gw().gate.aexecute_approved(  # the claimed version: edits included
+            req.session(), got.request.call(), hit, got.request.held_by, execute=False
         )
         if outcome.status is not OutcomeStatus.ALLOWED:
             await q.run(q.requests.finish, got, outcome)
             raise ApprovalStateError(
                 f"{req.id} may not run now: {outcome.error or outcome.decision.reasons}"
             )
-        return m.ClaimOut(approval_id=req.id, idempotency_key=got.key, executor=executor)
+        # the agent is told an edit through its session's data view (values a reviewer typed
+        # in clear come back masked or tokenized, as the data rules say)
+        told = got.request.edit
+        if told is not None:
+            told = await gw().gate.aview_edit(req.session(), told)
+        return m.ClaimOut(
+            approval_id=req.id,
+            idempotency_key=got.key,
+            executor=executor,
+            args=to_jsonable_python(
+                dict(got.request.args if told is None else told.args), fallback=repr
+            ),
+            edit=_edit(told),
+        )
 
     @app.post(
         "/v1/approvals/{approval_id}/result", response_model=m.ApprovalOut, tags=["approvals"]

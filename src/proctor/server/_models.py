@@ -60,6 +60,21 @@ class Note(_In):
     note: str | None = Field(default=None, max_length=2000)
 
 
+class ApproveIn(Note):
+    args: dict[str, Any] | None = Field(
+        default=None,
+        description="Approve with edit: the arguments to run instead of the agent's (the whole "
+        "object; the tool cannot change). Earlier approvals are reset; the edited call is "
+        "decided again by the policy before it runs.",
+    )
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The request's version you reviewed: refused (409) if it changed since, "
+        "and required (409 without it) once the request has been edited.",
+    )
+
+
 class PauseIn(_In):
     reason: str = Field(min_length=10, max_length=2000)
 
@@ -159,6 +174,21 @@ class VoteOut(_Out):
     at: float
 
 
+class ChangeOut(_Out):
+    field: str
+    old: Any
+    new: Any
+    kind: Literal["changed", "added", "removed"]
+
+
+class EditOut(_Out):
+    by: str = Field(description="Who edited the arguments (comma-separated if several did).")
+    at: float | None
+    original: dict[str, Any] = Field(description="The arguments the agent asked for.")
+    args: dict[str, Any] = Field(description="The arguments people approved.")
+    changes: list[ChangeOut]
+
+
 class ApprovalOut(_Out):
     id: str
     state: str
@@ -181,6 +211,8 @@ class ApprovalOut(_Out):
     result: Any
     error: str | None
     votes: list[VoteOut]
+    version: int | None = None
+    edit: EditOut | None = Field(default=None, description="Set when reviewers edited the call.")
 
 
 class ApprovalList(_Out):
@@ -196,12 +228,19 @@ class ResolutionOut(_Out):
     error: str | None = None
     decided_by: str | None = None
     note: str | None = None
+    edit: EditOut | None = Field(
+        default=None, description="Reviewers changed the arguments: what, and who."
+    )
 
 
 class ClaimOut(_Out):
     approval_id: str
     idempotency_key: str = Field(description="Send it to the system the tool calls.")
     executor: str
+    args: dict[str, Any] | None = Field(
+        default=None, description="The arguments to run: reviewers may have edited them."
+    )
+    edit: EditOut | None = None
 
 
 class StoryOut(_Out):

@@ -133,7 +133,9 @@ approval_votes = Table(
     Column("note", Text, nullable=True),
     Column("at", Float, nullable=False),
 )
-"""One vote per person per request (the primary key makes people distinct). Append-only."""
+"""One vote per person per request (the primary key makes people distinct). Append-only. The
+votes on a request's arguments after its N-th edit are kept under ``approval_id`` ``<id>#<N>``
+(migration 0012_approval_edits): an edit starts a new round of votes."""
 
 approval_executions = Table(
     "proctor_approval_executions",
@@ -343,3 +345,23 @@ mcp_tool_pins = Table(
 definition an operator approved (``pinned_*``: canonical JSON and its SHA-256; NULL until
 approved, or after a revocation) and the one last listed (``seen_*``, with the detectors'
 findings as a JSON list). ``present``: 1 if the last listing had it."""
+
+
+# -- approve with edit (migration 0012_approval_edits) ---------------------------------------------
+
+approval_edits = Table(
+    "proctor_approval_edits",
+    metadata,
+    Column("approval_id", String(64), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("editor", String(256), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("reset_votes", Text, nullable=False),
+    Column("note", Text, nullable=True),
+)
+"""Each edit of a held call's arguments by a reviewer (append-only): the arguments before and
+after (JSON), the changed fields, and the votes the edit reset (they approved other arguments;
+they stay in ``proctor_approval_votes``, in the previous round). ``seq`` counts from 1."""

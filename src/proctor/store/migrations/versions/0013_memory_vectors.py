@@ -5,7 +5,7 @@ The columns are on ``proctor_memory_items``: the row-level security of ``0005_me
 applies to them as to every other column (a vector is found only through its tenant's rows).
 
 Revision ID: 0013_memory_vectors
-Revises: 0011_receipts
+Revises: 0012_approval_edits
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_memory_vectors"
-down_revision = "0011_receipts"
+down_revision = "0012_approval_edits"
 branch_labels = None
 depends_on = None
 
