@@ -27,6 +27,7 @@
     ├── MemoryLeakError        content carried values or tokens of another tenant or subject
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
+    ├── BudgetError            a budget ledger cannot read or record (the gate denies the call)
     └── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
         └── GatewayConfigError     a gateway or proxy setting is invalid
 
@@ -193,3 +194,8 @@ class GatewayError(ProctorError):
 
 class GatewayConfigError(GatewayError):
     """A gateway or proxy setting is invalid: names the setting and what was expected."""
+
+
+class BudgetError(ProctorError):
+    """A budget ledger (SQL store or Redis) cannot read or record what a budget spent. The
+    gate turns it into a DENY of the call (fail closed)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import logging
 import threading
@@ -21,6 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
+from proctor.budgets import BudgetLedger, MemoryLedger, Reservation
 from proctor.credentials import CallContext, CredentialBroker
 from proctor.credentials._broker import needs_secrets
 from proctor.credentials._context import bound
@@ -47,7 +49,14 @@ from proctor.model import (
     ToolCall,
     Verdict,
 )
-from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, evaluate
+from proctor.policy import (
+    Charge,
+    CompiledPolicy,
+    DecisionRequest,
+    PolicySet,
+    budget_charges,
+    evaluate,
+)
 from proctor.tools import (
     CircuitBreaker,
     RateCounter,
@@ -105,6 +114,7 @@ class Gate:
         credentials: CredentialBroker | None = None,
         memory: Memory | None = None,
         rates: RateCounter | None = None,
+        budgets: BudgetLedger | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         # data access controls run on every ingest and detokenize at execution (in-memory vault
@@ -121,6 +131,8 @@ class Gate:
         self.hooks: list[GateHooks] = [self.flow, self.screen, *guard, *hooks, self.approvals]
         # rate state: in this process, unless a shared counter is given (the gateway's Redis)
         self.rates: RateCounter = rates if rates is not None else RateLimiter(clock)
+        # budget accounts (docs/budgets.md): in this process, unless a shared ledger is given
+        self.budgets: BudgetLedger = budgets if budgets is not None else MemoryLedger()
         self._clock = clock
         self._tools: dict[str, Tool] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
@@ -384,7 +396,9 @@ class Gate:
                 usage=usage,
                 extra_steps=tuple(extra),
                 confidence=call.confidence,
+                session=session.id,
             )
+            req = await self._budget_usage(pol, req)
             with self._step("evaluate", session, call):
                 decision = evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
@@ -495,9 +509,15 @@ class Gate:
             )
             decision = _with_step(decision, StepResult.ok(Step.RESOLVE, [unregistered]))
         took_slot = False
+        spend: Reservation | None = None
         if decision.verdict is Verdict.ALLOW:
             decision = self._take_rate_slot(session, call, decision)
             took_slot = decision.verdict is Verdict.ALLOW
+        if decision.verdict is Verdict.ALLOW:  # budgets: reserved now, committed once it ran
+            decision, spend = await self._reserve_budgets(session, call, decision)
+            if spend is None and took_slot:
+                self._release_rate_slot(session, call)
+                took_slot = False
         failures: list[BaseException] = []
         with self._step("record", session, call):
             for hook in self.hooks:  # every hook sees the decision, even after one failed
@@ -512,6 +532,9 @@ class Gate:
             )
             if took_slot:
                 self._release_rate_slot(session, call)
+            if spend is not None:
+                await self._settle(spend, ran=False)
+                spend = None
         if decision.verdict is Verdict.HOLD and not approved:
             with self._step("hold", session, call):
                 outcome = await self._hold(session, call, decision)
@@ -519,13 +542,20 @@ class Gate:
             outcome = Outcome(
                 OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
             )
-        elif not execute:
+        elif not execute:  # the caller runs it: what it spends counts now (docs/budgets.md)
             outcome = Outcome(OutcomeStatus.ALLOWED, decision, call.id)
+            if spend is not None:
+                await self._settle(spend, ran=True)
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
-            with self._step("execute", session, call):
-                outcome = await self._execute(session, call, decision, impl)
+            ran = _Ran()
+            try:
+                with self._step("execute", session, call):
+                    outcome = await self._execute(session, call, decision, impl, ran)
+            finally:  # spent if the tool ran (or may have: a timeout); else given back
+                if spend is not None:
+                    await self._settle(spend, ran=ran.effect)
         with self._step("outcome", session, call):
             for hook in self.hooks:
                 try:
@@ -594,6 +624,74 @@ class Gate:
         )
         return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
 
+    async def _budget_usage(self, pol: CompiledPolicy, req: DecisionRequest) -> DecisionRequest:
+        """``req`` with what each budget account it spends from has spent or reserved. A ledger
+        that cannot answer adds a DENY (fail closed)."""
+        if not pol.budgets_for(req.tool):
+            return req
+        try:
+            charges = budget_charges(pol, req)
+            used = await asyncio.to_thread(self.budgets.usage, charges) if charges else {}
+        except Exception as exc:
+            log.warning("budget usage unavailable: %s", type(exc).__name__)
+            failed = StepResult.error(Step.RATE, "budget.error", exc)
+            return dataclasses.replace(req, extra_steps=(*req.extra_steps, failed), budget_usage={})
+        return dataclasses.replace(req, budget_usage=used)
+
+    async def _reserve_budgets(
+        self, session: Session, call: ToolCall, decision: Decision
+    ) -> tuple[Decision, Reservation | None]:
+        """Reserve what an allowed call spends, atomically against every other caller. A budget
+        a concurrent call filled meanwhile gives its verdict (hold or deny); a budget whose
+        hold people lifted (approval, break-glass) is reserved without its limit. None: nothing
+        reserved, the decision says why. Any error: DENY (fail closed)."""
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+            budgets = {b.rule_id: b for b in pol.budgets_for(call.tool)}
+            if not budgets:
+                return decision, Reservation("", (), 0.0)
+            req = DecisionRequest(
+                tool=call.tool,
+                args=call.args,
+                agent=session.agent,
+                environment=session.environment,
+                principal=session.principal,
+                tenant=session.tenant,
+                session=session.id,
+            )
+            charges = [_enforced(c, decision) for c in budget_charges(pol, req)]
+            if len(charges) != len(budgets):  # evaluate denied this; never reserve a part
+                raise ValueError("a budget's charge could not be computed")
+            ttl = pol.tools[call.tool].spec.timeout_seconds + RESERVATION_GRACE_SECONDS
+            got = await asyncio.to_thread(self.budgets.reserve, charges, ttl)
+        except Exception as exc:
+            log.warning("budget reservation failed for call %s: %s", call.id, type(exc).__name__)
+            return _with_step(decision, StepResult.error(Step.RATE, "budget.error", exc)), None
+        if isinstance(got, Reservation):
+            return decision, got
+        b = budgets[got.rule_id]
+        hit = RuleHit(
+            b.rule_id,
+            b.verdict,
+            f"budget {b.name} was filled by a concurrent call: this call's reservation "
+            "would exceed its limit",
+            {"account": got.key},
+            b.approval,
+        )
+        return _with_step(decision, StepResult.ok(Step.RATE, [hit])), None
+
+    async def _settle(self, spend: Reservation, *, ran: bool) -> None:
+        """Commit the reservation of a call that ran, release that of one that did not. A
+        failure is logged: a reservation nobody settles expires (a release that failed only
+        holds budget a while longer; a commit that failed is logged as an error)."""
+        if spend.empty:
+            return
+        try:
+            await asyncio.to_thread(self.budgets.commit if ran else self.budgets.release, spend)
+        except Exception:
+            what = "commit" if ran else "release"
+            log.exception("could not %s budget reservation %s", what, spend.id)
+
     def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
         try:
             pol = self.policies.require(session.agent, session.environment)
@@ -633,7 +731,7 @@ class Gate:
         )
 
     async def _execute(
-        self, session: Session, call: ToolCall, decision: Decision, impl: Tool
+        self, session: Session, call: ToolCall, decision: Decision, impl: Tool, ran: _Ran
     ) -> Outcome:
         pol = self.policies.require(session.agent, session.environment)
         spec = pol.tools[call.tool].spec
@@ -682,6 +780,7 @@ class Gate:
                     fut = loop.run_in_executor(self._executor, run)
                     result = await asyncio.wait_for(fut, spec.timeout_seconds)
         except TimeoutError:
+            ran.effect = True  # its effect is unknown: its budget stays spent (fail closed)
             breaker.record_failure()
             return done(
                 OutcomeStatus.FAILED,
@@ -709,6 +808,7 @@ class Gate:
                 OutcomeStatus.FAILED,
                 error=f"tool {call.tool!r} raised {type(exc).__name__}: {said}",
             )
+        ran.effect = True  # it returned: whatever it did is done
         if impl.output is not None:
             try:
                 result = impl.output.validate_python(result, strict=True)
@@ -823,3 +923,28 @@ class Gate:
 
 async def _await(aw: Awaitable[R]) -> R:
     return await aw
+
+
+RESERVATION_GRACE_SECONDS = 300.0
+"""A reservation lives for the tool's timeout plus this: a process that crashed mid-call
+stops holding budget then."""
+
+
+class _Ran:
+    """Whether a call's tool ran (or may have: it timed out), for its budget reservation."""
+
+    __slots__ = ("effect",)
+
+    def __init__(self) -> None:
+        self.effect = False
+
+
+def _enforced(charge: Charge, decision: Decision) -> Charge:
+    """The charge as it is reserved: without its limit when the decision allows a call that
+    was over the budget (its hold lifted by approvers or break-glass), with it otherwise."""
+    for step in decision.steps:
+        for hit in step.hits:
+            lifted = hit.verdict is Verdict.ALLOW and hit.seen.get("over") is True
+            if hit.rule_id == charge.rule_id and lifted:
+                return dataclasses.replace(charge, enforce=False)
+    return charge

@@ -310,3 +310,30 @@ agent_grants = Table(
 )
 """What an agent key (a principal with role ``agent``) may open sessions for: agents and
 tenants (JSON lists; ``*`` in tenants: any tenant)."""
+# -- budgets (migration 0009_budgets) -------------------------------------------------------------
+
+budget_accounts = Table(
+    "proctor_budget_accounts",
+    metadata,
+    Column("key", String(1024), primary_key=True, autoincrement=False),
+    Column("budget", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+"""One row per budget account (a budget and its scope: agent, tenant, session or key): the
+row a reservation locks (``SELECT ... FOR UPDATE``), so that check-and-reserve is atomic."""
+
+budget_entries = Table(
+    "proctor_budget_entries",
+    metadata,
+    Column("reservation", String(40), primary_key=True, autoincrement=False),
+    Column("key", String(1024), primary_key=True, autoincrement=False),
+    Column("budget", String(200), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Index("ix_proctor_budget_entries_key", "key", "at"),
+    Index("ix_proctor_budget_entries_budget", "budget"),
+)
+"""What each call spent (``expires_at`` null: committed) or holds (reserved until
+``expires_at``), in micro-units, at the time it was reserved. A released reservation's row is
+deleted; a sliding window sums the rows of the last ``window`` seconds."""
