@@ -11,6 +11,7 @@ from proctor.cli import (
     audit,
     bench,
     breakglass,
+    budget,
     demo,
     mcp_proxy,
     memory,
@@ -36,6 +37,7 @@ app.add_typer(breakglass.app, name="breakglass")
 app.add_typer(agent.app, name="agent")
 app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
+app.add_typer(budget.app, name="budget")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)

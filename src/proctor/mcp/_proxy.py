@@ -21,6 +21,7 @@ import mcp_types as types
 
 from proctor.approvals import ApprovalQueue, ApprovalState
 from proctor.audit import AuditHook, AuditLog
+from proctor.budgets import SqlLedger
 from proctor.gate import Gate
 from proctor.mcp._downstream import Downstream, Remote, as_json, connect, list_all
 from proctor.model import Environment, Outcome, OutcomeStatus, Session
@@ -63,7 +64,12 @@ class McpProxy:
         self.tenant = tenant
         self.principal = principal
         self.environment = Environment(environment)
-        self.gate = Gate(PolicySet.of(policy), hooks=[AuditHook(audit)], approvals=queue)
+        self.gate = Gate(
+            PolicySet.of(policy),
+            hooks=[AuditHook(audit)],
+            approvals=queue,
+            budgets=SqlLedger(queue.engine),  # durable: a restart does not refill a budget
+        )
         self.remotes: dict[str, Remote] = {}
         self._stack = AsyncExitStack()
         self._sessions: OrderedDict[str, Session] = OrderedDict()

@@ -63,6 +63,11 @@ def show(units: int) -> str:
     return f"{int(whole):,}" + (f".{frac}" if frac else "")
 
 
+def plain(units: int) -> str:
+    """Micro-units as a plain decimal string, for JSON: ``2000`` or ``12.5``."""
+    return f"{(Decimal(units) / SCALE).normalize():f}"
+
+
 def window_text(seconds: int) -> str:
     for unit, secs in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds % secs == 0:
