@@ -8,6 +8,7 @@ from __future__ import annotations
 from proctor.budgets._ledger import AccountState, BudgetLedger, MemoryLedger, Reservation
 from proctor.budgets._redis import RedisLedger
 from proctor.budgets._sql import SqlLedger
+from proctor.budgets._status import budget_status, budget_table
 
 __all__ = [
     "AccountState",
@@ -16,4 +17,6 @@ __all__ = [
     "RedisLedger",
     "Reservation",
     "SqlLedger",
+    "budget_status",
+    "budget_table",
 ]

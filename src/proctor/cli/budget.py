@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import unquote
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from proctor.budgets import AccountState, BudgetLedger, RedisLedger, SqlLedger
+from proctor.budgets import BudgetLedger, RedisLedger, SqlLedger, budget_status, budget_table
 from proctor.errors import BudgetError, ProctorError
-from proctor.policy import CompiledBudget, load_policies
-from proctor.policy._budget import plain, window_text
+from proctor.policy import load_policies
 from proctor.store import StoreError, StoreSettings, create_store_engine, migrate
 
 app = typer.Typer(
@@ -71,36 +68,6 @@ def _ledger(database_url: str | None, redis_url: str | None, prefix: str) -> Bud
     return SqlLedger(engine)
 
 
-def _scope(budget: CompiledBudget, account: str) -> str:
-    """The account's scope, for people: ``agent``, ``tenant:acme``, ``tenant:acme|key:C7``."""
-    return unquote(account.split("|", 1)[1]) if "|" in account else account
-
-
-def rows(budgets: list[CompiledBudget], ledger: BudgetLedger) -> list[dict[str, Any]]:
-    """One row per budget account (a budget nobody spent from yet: one row, scope ``-``)."""
-    out_rows: list[dict[str, Any]] = []
-    for b in budgets:
-        states = ledger.accounts(b.ledger_name, b.window) or [AccountState(b.ledger_name, "", 0, 0)]
-        for s in states:
-            out_rows.append(
-                {
-                    "agent": b.agent,
-                    "budget": b.name,
-                    "rule_id": b.rule_id,
-                    "scope": b.scope,
-                    "key": _scope(b, s.key) if s.key else "-",
-                    "spent": plain(s.spent),
-                    "reserved": plain(s.reserved),
-                    "limit": plain(b.limit),
-                    "left": plain(max(0, b.limit - s.used)),
-                    "unit": b.unit,
-                    "window": window_text(b.window),
-                    "on_exceed": "hold" if b.approval is not None else "deny",
-                }
-            )
-    return out_rows
-
-
 @app.command()
 def status(
     policy: PolicyPath,
@@ -119,7 +86,7 @@ def status(
             b for p in policies.policies if agent is None or p.agent == agent for b in p.budgets
         ]
         ledger = _ledger(database_url, redis_url, redis_prefix)
-        table_rows = rows(budgets, ledger)
+        table_rows = budget_status(budgets, ledger)
     except (ProctorError, StoreError, OSError) as exc:
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from None
@@ -129,28 +96,4 @@ def status(
     if as_json:
         out.print_json(json.dumps(table_rows))
         return
-    table = Table(title="budgets")
-    for col in ("budget", "scope key", "spent", "reserved", "limit", "left", "window", "exceed"):
-        table.add_column(
-            col,
-            overflow="fold",
-            justify="right" if col in ("spent", "reserved", "limit", "left") else "left",
-        )
-    for r in table_rows:
-        unit = f" {r['unit']}" if r["unit"] else ""
-        table.add_row(
-            f"{r['agent']}/{r['budget']}",
-            r["key"] if r["key"] != "-" else f"({r['scope']}: nothing spent yet)",
-            _show(r["spent"]),
-            _show(r["reserved"]),
-            _show(r["limit"]) + unit,
-            _show(r["left"]) + unit,
-            r["window"],
-            r["on_exceed"],
-        )
-    out.print(table)
-
-
-def _show(text: str) -> str:
-    whole, _, frac = text.partition(".")
-    return f"{int(whole):,}" + (f".{frac}" if frac else "")
+    out.print(budget_table(table_rows))

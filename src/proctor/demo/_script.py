@@ -23,6 +23,7 @@ from proctor.policy import CompiledPolicy, load_policy_text
 from proctor.store import StoreSettings
 from proctor.tools import tool_from_function
 
+from ._budgets import budget_scene
 from ._review import review
 from ._tools import BackOffice, FlakyKnowledgeBase
 
@@ -201,6 +202,7 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
             f"Refunds actually made: {made}; emails sent: {len(office.outbox)}; "
             f"{settled} of 3 held calls ended as their reviewers decided."
         )
+        budgeted = budget_scene(console, log.engine, [AuditHook(log)])  # docs/budgets.md
     finally:
         gate.close()
     log.close()
@@ -217,4 +219,4 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
         f"Try the queue: PROCTOR_SQLITE_PATH={url.database} proctor approvals list --all "
         f"--as ops-admin (its key, and dana's and lee's, are in {keys_file})"
     )
-    return 0 if report.ok and settled == 3 else 1
+    return 0 if report.ok and settled == 3 and budgeted else 1

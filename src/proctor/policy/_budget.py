@@ -157,8 +157,8 @@ class CompiledBudget:
         )
 
     def describe(self) -> str:
-        per = {"agent": "for this agent", "tenant": "per tenant", "session": "per session"}
-        return per.get(self.scope, "per key")
+        per = {"agent": "by this agent", "tenant": "in this tenant", "session": "in this session"}
+        return per.get(self.scope, "for this key")
 
 
 def _run(expr: Expression, args: Mapping[str, object], req: DecisionRequest) -> object:
