@@ -103,8 +103,17 @@ class Budget(_Strict):
     on_exceed: Literal["hold", "deny"] = Field(
         default="hold", description="Verdict on a call that would exceed the limit."
     )
-    approvers: int | None = Field(default=None, ge=1, le=5, description="For `hold`.")
-    group: str | None = Field(default=None, description="For `hold`; default: the tool's.")
+    approvers: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="For `hold`: distinct people who approve; unset: `defaults.approval`'s.",
+    )
+    group: str | None = Field(
+        default=None,
+        description="For `hold`: the approver group; unset: `defaults.approval`'s, else the "
+        "agent's owner.",
+    )
     reason: str = Field(default="", description="Added to the reason of an exceeding call.")
 
     @field_validator("limit")
