@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import dataclasses
 import functools
 import logging
 import threading
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
 from proctor.budgets import BudgetLedger, MemoryLedger, Reservation
+from proctor.budgets import _enforce as budget
 from proctor.credentials import CallContext, CredentialBroker
 from proctor.credentials._broker import needs_secrets
 from proctor.credentials._context import bound
@@ -49,14 +49,7 @@ from proctor.model import (
     ToolCall,
     Verdict,
 )
-from proctor.policy import (
-    Charge,
-    CompiledPolicy,
-    DecisionRequest,
-    PolicySet,
-    budget_charges,
-    evaluate,
-)
+from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, evaluate
 from proctor.tools import (
     CircuitBreaker,
     RateCounter,
@@ -398,7 +391,7 @@ class Gate:
                 confidence=call.confidence,
                 session=session.id,
             )
-            req = await self._budget_usage(pol, req)
+            req = await budget.with_usage(self.budgets, pol, req)
             with self._step("evaluate", session, call):
                 decision = evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
@@ -514,7 +507,7 @@ class Gate:
             decision = self._take_rate_slot(session, call, decision)
             took_slot = decision.verdict is Verdict.ALLOW
         if decision.verdict is Verdict.ALLOW:  # budgets: reserved now, committed once it ran
-            decision, spend = await self._reserve_budgets(session, call, decision)
+            decision, spend = await self._reserve_budget(session, call, decision)
             if spend is None and took_slot:
                 self._release_rate_slot(session, call)
                 took_slot = False
@@ -532,9 +525,8 @@ class Gate:
             )
             if took_slot:
                 self._release_rate_slot(session, call)
-            if spend is not None:
-                await self._settle(spend, ran=False)
-                spend = None
+            await budget.settle(self.budgets, spend, ran=False)
+            spend = None
         if decision.verdict is Verdict.HOLD and not approved:
             with self._step("hold", session, call):
                 outcome = await self._hold(session, call, decision)
@@ -544,18 +536,16 @@ class Gate:
             )
         elif not execute:  # the caller runs it: what it spends counts now (docs/budgets.md)
             outcome = Outcome(OutcomeStatus.ALLOWED, decision, call.id)
-            if spend is not None:
-                await self._settle(spend, ran=True)
+            await budget.settle(self.budgets, spend, ran=True)
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
-            ran = _Ran()
+            ran = budget.Ran()
             try:
                 with self._step("execute", session, call):
                     outcome = await self._execute(session, call, decision, impl, ran)
             finally:  # spent if the tool ran (or may have: a timeout); else given back
-                if spend is not None:
-                    await self._settle(spend, ran=ran.effect)
+                await budget.settle(self.budgets, spend, ran=ran.effect)
         with self._step("outcome", session, call):
             for hook in self.hooks:
                 try:
@@ -624,73 +614,14 @@ class Gate:
         )
         return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
 
-    async def _budget_usage(self, pol: CompiledPolicy, req: DecisionRequest) -> DecisionRequest:
-        """``req`` with what each budget account it spends from has spent or reserved. A ledger
-        that cannot answer adds a DENY (fail closed)."""
-        if not pol.budgets_for(req.tool):
-            return req
-        try:
-            charges = budget_charges(pol, req)
-            used = await asyncio.to_thread(self.budgets.usage, charges) if charges else {}
-        except Exception as exc:
-            log.warning("budget usage unavailable: %s", type(exc).__name__)
-            failed = StepResult.error(Step.RATE, "budget.error", exc)
-            return dataclasses.replace(req, extra_steps=(*req.extra_steps, failed), budget_usage={})
-        return dataclasses.replace(req, budget_usage=used)
-
-    async def _reserve_budgets(
+    async def _reserve_budget(
         self, session: Session, call: ToolCall, decision: Decision
     ) -> tuple[Decision, Reservation | None]:
-        """Reserve what an allowed call spends, atomically against every other caller. A budget
-        a concurrent call filled meanwhile gives its verdict (hold or deny); a budget whose
-        hold people lifted (approval, break-glass) is reserved without its limit. None: nothing
-        reserved, the decision says why. Any error: DENY (fail closed)."""
         try:
             pol = self.policies.require(session.agent, session.environment)
-            budgets = {b.rule_id: b for b in pol.budgets_for(call.tool)}
-            if not budgets:
-                return decision, Reservation("", (), 0.0)
-            req = DecisionRequest(
-                tool=call.tool,
-                args=call.args,
-                agent=session.agent,
-                environment=session.environment,
-                principal=session.principal,
-                tenant=session.tenant,
-                session=session.id,
-            )
-            charges = [_enforced(c, decision) for c in budget_charges(pol, req)]
-            if len(charges) != len(budgets):  # evaluate denied this; never reserve a part
-                raise ValueError("a budget's charge could not be computed")
-            ttl = pol.tools[call.tool].spec.timeout_seconds + RESERVATION_GRACE_SECONDS
-            got = await asyncio.to_thread(self.budgets.reserve, charges, ttl)
         except Exception as exc:
-            log.warning("budget reservation failed for call %s: %s", call.id, type(exc).__name__)
             return _with_step(decision, StepResult.error(Step.RATE, "budget.error", exc)), None
-        if isinstance(got, Reservation):
-            return decision, got
-        b = budgets[got.rule_id]
-        hit = RuleHit(
-            b.rule_id,
-            b.verdict,
-            f"budget {b.name} was filled by a concurrent call: this call's reservation "
-            "would exceed its limit",
-            {"account": got.key},
-            b.approval,
-        )
-        return _with_step(decision, StepResult.ok(Step.RATE, [hit])), None
-
-    async def _settle(self, spend: Reservation, *, ran: bool) -> None:
-        """Commit the reservation of a call that ran, release that of one that did not. A
-        failure is logged: a reservation nobody settles expires (a release that failed only
-        holds budget a while longer; a commit that failed is logged as an error)."""
-        if spend.empty:
-            return
-        try:
-            await asyncio.to_thread(self.budgets.commit if ran else self.budgets.release, spend)
-        except Exception:
-            what = "commit" if ran else "release"
-            log.exception("could not %s budget reservation %s", what, spend.id)
+        return await budget.reserve(self.budgets, pol, session, call, decision)
 
     def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
         try:
@@ -731,7 +662,7 @@ class Gate:
         )
 
     async def _execute(
-        self, session: Session, call: ToolCall, decision: Decision, impl: Tool, ran: _Ran
+        self, session: Session, call: ToolCall, decision: Decision, impl: Tool, ran: budget.Ran
     ) -> Outcome:
         pol = self.policies.require(session.agent, session.environment)
         spec = pol.tools[call.tool].spec
@@ -770,6 +701,8 @@ class Gate:
             said = None if error is None else clear.retoken(error)  # never a clear value
             return Outcome(status, decision, call.id, result, said, duration_ms=ms, view=view)
 
+        ran.effect = True  # from here its budget stays spent, unless it raises: a call that timed
+        # out or was cancelled may still complete (its effect is unknown; fail closed)
         try:
             with bound(ctx):  # call_context() in the tool; carried into the worker thread
                 if impl.is_async:
@@ -780,7 +713,6 @@ class Gate:
                     fut = loop.run_in_executor(self._executor, run)
                     result = await asyncio.wait_for(fut, spec.timeout_seconds)
         except TimeoutError:
-            ran.effect = True  # its effect is unknown: its budget stays spent (fail closed)
             breaker.record_failure()
             return done(
                 OutcomeStatus.FAILED,
@@ -788,6 +720,7 @@ class Gate:
                 "unknown (a synchronous tool may still complete): check before retrying",
             )
         except Exception as exc:
+            ran.effect = False  # it raised: it did not complete
             breaker.record_failure()
             try:  # the message is content too: the model, the audit and approvers read it
                 view = await self.data.view(
@@ -808,7 +741,6 @@ class Gate:
                 OutcomeStatus.FAILED,
                 error=f"tool {call.tool!r} raised {type(exc).__name__}: {said}",
             )
-        ran.effect = True  # it returned: whatever it did is done
         if impl.output is not None:
             try:
                 result = impl.output.validate_python(result, strict=True)
@@ -923,28 +855,3 @@ class Gate:
 
 async def _await(aw: Awaitable[R]) -> R:
     return await aw
-
-
-RESERVATION_GRACE_SECONDS = 300.0
-"""A reservation lives for the tool's timeout plus this: a process that crashed mid-call
-stops holding budget then."""
-
-
-class _Ran:
-    """Whether a call's tool ran (or may have: it timed out), for its budget reservation."""
-
-    __slots__ = ("effect",)
-
-    def __init__(self) -> None:
-        self.effect = False
-
-
-def _enforced(charge: Charge, decision: Decision) -> Charge:
-    """The charge as it is reserved: without its limit when the decision allows a call that
-    was over the budget (its hold lifted by approvers or break-glass), with it otherwise."""
-    for step in decision.steps:
-        for hit in step.hits:
-            lifted = hit.verdict is Verdict.ALLOW and hit.seen.get("over") is True
-            if hit.rule_id == charge.rule_id and lifted:
-                return dataclasses.replace(charge, enforce=False)
-    return charge
