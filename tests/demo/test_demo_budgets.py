@@ -29,4 +29,11 @@ def test_the_demo_shows_a_budget_hold(tmp_path):
         bodies = [r.body for r in AuditLog(engine, None).records()]
     finally:
         engine.dispose()
-    assert any("budget.goodwill" in str(b) and "would be exceeded" in str(b) for b in bodies)
+    budgeted = [b for b in bodies if "budget.goodwill" in b.get("rule_ids", ())]
+    assert len(budgeted) == 4  # every decision names the budget, within it or not
+    held = [b for b in budgeted if b["verdict"] == "HOLD"]
+    assert len(held) == 1
+    (reason,) = held[0]["reasons"]
+    assert "would be exceeded (85 USD spent" in reason
+    assert "adds <amount> USD" in reason  # the call's amount is masked like its arguments
+    assert "C1001" not in str(held[0])  # the customer (the budget's key) is not kept clear

@@ -89,6 +89,12 @@ class Charge:
     limit: int
     window: int
     enforce: bool = True
+    said: str = field(default="", compare=False)  # the amount as the expression gave it
+
+    def shown(self) -> str:
+        """The amount for a reason: as the expression gave it (``45.0``: the audit log's
+        scrubber then replaces it by the argument it came from), else in units."""
+        return self.said or show(self.amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +151,8 @@ class CompiledBudget:
         """What a call of ``tool`` with (validated) ``args`` adds. Raises on a CEL error or an
         amount or key that cannot be spent from."""
         term = self.terms[tool]
-        amount = to_units(_run(term.amount, args, req))
+        raw = _run(term.amount, args, req)
+        amount = to_units(raw)
         key = _run(term.key, args, req) if term.key is not None else None
         return Charge(
             self.rule_id,
@@ -154,6 +161,7 @@ class CompiledBudget:
             amount,
             self.limit,
             self.window,
+            said=repr(raw),
         )
 
     def describe(self) -> str:
@@ -233,7 +241,7 @@ def budget_step(
         }
         said = (
             f"{show(spent)}{unit} spent or reserved {b.describe()} in the last "
-            f"{window_text(b.window)}, this call adds {show(c.amount)}{unit}, limit "
+            f"{window_text(b.window)}, this call adds {c.shown()}{unit}, limit "
             f"{show(b.limit)}{unit}"
         )
         if over:
