@@ -124,3 +124,26 @@ def test_redis_that_is_down_raises_budget_error():
         led.reserve([charge(1)], ttl=60)
     with pytest.raises(BudgetError):
         led.accounts("a/b", 60)
+
+
+def test_sweep_deletes_only_what_no_window_counts(db_url, clock):
+    from proctor.budgets import SqlLedger
+
+    from .conftest import open_ledger
+
+    led = open_ledger("sql", db_url, clock)
+    assert isinstance(led, SqlLedger)
+    try:
+        led.commit(reserved(led.reserve([charge(10)], ttl=60)))  # leaves the window
+        reserved(led.reserve([charge(20)], ttl=60))  # expires
+        clock.advance(3000)
+        led.commit(reserved(led.reserve([charge(30)], ttl=60)))  # counts
+        live = reserved(led.reserve([charge(5)], ttl=3600))  # counts
+        clock.advance(700)
+        assert led.usage([charge(0)]) == {"a/b|agent": 35 * U}
+        assert led.sweep(older_than=clock() - 3600) == 2
+        assert led.usage([charge(0)]) == {"a/b|agent": 35 * U}
+        led.release(live)
+        assert led.usage([charge(0)]) == {"a/b|agent": 30 * U}
+    finally:
+        led.engine.dispose()
