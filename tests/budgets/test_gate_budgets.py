@@ -366,3 +366,20 @@ def test_random_calls_through_the_gate_match_the_budget_model(calls):
         assert sum(a for _, a in w.ran) == spent <= 100.0
     finally:
         w.gate.close()
+
+
+class BreakGlass(GateHooks):
+    async def waive(self, session, call, decision):
+        return RuleHit("breakglass.bg_1", Verdict.ALLOW, "break-glass by otto (incident 7)")
+
+
+def test_break_glass_lifts_a_budget_hold_and_the_spend_still_counts():
+    w = World(hooks=[BreakGlass()])
+    try:
+        assert w.refund(90.0).status is OutcomeStatus.EXECUTED
+        out = w.refund(30.0)
+        assert out.status is OutcomeStatus.EXECUTED
+        assert "breakglass.bg_1" in out.decision.rule_ids
+        assert w.used() == 120 * U
+    finally:
+        w.gate.close()
