@@ -12,6 +12,7 @@ import contextlib
 import contextvars
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ from proctor.errors import (
     GateClosedError,
     MemoryScopeError,
     RegistrationError,
+    ToolNotStartedError,
     VaultError,
 )
 from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
@@ -58,7 +60,7 @@ from proctor.tools import (
     check_against_policy,
     tool_from_function,
 )
-from proctor.vault import DataAccess, DataReport, Detokenization
+from proctor.vault import TOKEN, DataAccess, DataReport, Detokenization
 from proctor.vault._rejudge import fit_clear, judge_clear
 
 log = logging.getLogger("proctor.gate")
@@ -390,6 +392,7 @@ class Gate:
                 extra_steps=tuple(extra),
                 confidence=call.confidence,
                 session=session.id,
+                budget_clear=self._budget_clear(session),
             )
             req = await budget.with_usage(self.budgets, pol, req)
             with self._step("evaluate", session, call):
@@ -621,7 +624,18 @@ class Gate:
             pol = self.policies.require(session.agent, session.environment)
         except Exception as exc:
             return _with_step(decision, StepResult.error(Step.RATE, "budget.error", exc)), None
-        return await budget.reserve(self.budgets, pol, session, call, decision)
+        clear = self._budget_clear(session)
+        return await budget.reserve(self.budgets, pol, session, call, decision, clear)
+
+    def _budget_clear(self, session: Session) -> Callable[[str], str]:
+        """Tokens in a budget key -> their clear values (tokens differ per session; the
+        account must not). A token that does not detokenize here raises: the budget denies."""
+        vault = self.data.vault
+
+        def swap(m: re.Match[str]) -> str:
+            return vault.detokenize(m.group(0), tenant=session.tenant, session_id=session.id).value
+
+        return lambda value: TOKEN.sub(swap, value)
 
     def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
         try:
@@ -720,7 +734,9 @@ class Gate:
                 "unknown (a synchronous tool may still complete): check before retrying",
             )
         except Exception as exc:
-            ran.effect = False  # it raised: it did not complete
+            # once started, a tool that raised may have done its work (an HTTP 502 after the
+            # payment, a read timeout): its budget stays spent unless it proves it never started
+            ran.effect = not isinstance(exc, ToolNotStartedError)
             breaker.record_failure()
             try:  # the message is content too: the model, the audit and approvers read it
                 view = await self.data.view(

@@ -12,6 +12,7 @@ from proctor import Gate, OutcomeStatus, load_policy
 from proctor.budgets import SqlLedger
 from proctor.cli import app
 from proctor.policy import Charge
+from proctor.policy._budget import account_key
 from proctor.store import create_store_engine, migrate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "budgets.yaml"
@@ -59,7 +60,7 @@ def test_status_shows_spent_reserved_limit_and_left_per_key(tmp_path):
     )
     assert res.exit_code == 0, res.output
     rows = {(r["budget"], r["key"]): r for r in json.loads(res.output)}
-    c7 = rows[("goodwill", "tenant:acme|key:C7")]
+    c7 = rows[("goodwill", "tenant:acme|key:" + account_key("C7", "acme"))]
     assert (c7["spent"], c7["reserved"], c7["limit"], c7["left"], c7["window"]) == (
         "120.25",
         "0",
@@ -67,7 +68,7 @@ def test_status_shows_spent_reserved_limit_and_left_per_key(tmp_path):
         "29.75",
         "30 days",
     )
-    assert rows[("goodwill", "tenant:acme|key:C9")]["left"] == "145"
+    assert rows[("goodwill", "tenant:acme|key:" + account_key("C9", "acme"))]["left"] == "145"
     refunds = rows[("refunds-daily", "agent")]
     assert (refunds["spent"], refunds["reserved"], refunds["left"]) == ("0", "500", "1500")
     assert rows[("outbound-email", "-")]["left"] == "200"  # nobody sent anything yet
@@ -77,7 +78,7 @@ def test_status_shows_spent_reserved_limit_and_left_per_key(tmp_path):
         env={"COLUMNS": "200"},
     )
     assert table.exit_code == 0
-    assert "tenant:acme|key:C7" in table.output
+    assert "tenant:acme|key:" + account_key("C7", "acme") in table.output
     assert "2,000 USD" in table.output
     assert "1,500 USD" in table.output
 

@@ -21,8 +21,9 @@ from proctor import (
     load_policy_text,
 )
 from proctor.budgets import MemoryLedger, Reservation
-from proctor.errors import BudgetError
+from proctor.errors import BudgetError, ToolNotStartedError
 from proctor.policy import Charge
+from proctor.policy._budget import account_key
 
 U = 1_000_000
 POLICY = """
@@ -70,14 +71,17 @@ class World:
         self.ran: list[tuple[str, float]] = []
         self.fail = False
         self.hang = False
+        self.not_started = False
 
         @self.gate.tool("payments.refund")
         async def refund(order_id: str, amount: float, note: str | None = None) -> str:
             if self.hang:
                 await asyncio.sleep(30)
+            if self.not_started:
+                raise ToolNotStartedError("payments API unreachable: nothing sent")
+            self.ran.append((order_id, amount))  # the money moved ...
             if self.fail:
-                raise RuntimeError("payments API down")
-            self.ran.append((order_id, amount))
+                raise RuntimeError("HTTP 502 from upstream proxy")  # ... the answer was lost
             return "ok"
 
         @self.gate.tool("billing.credit")
@@ -137,16 +141,30 @@ def test_a_key_budget_denies_per_key_and_both_budgets_are_charged(world):
         is OutcomeStatus.EXECUTED
     )
     assert world.used() == 55 * U
-    assert world.used("billing-bot/per-account|tenant:acme|key:A") == 30 * U
+    assert (
+        world.used("billing-bot/per-account|tenant:acme|key:" + account_key("A", "acme")) == 30 * U
+    )
 
 
-def test_a_failing_tool_releases_its_reservation(world):
+def test_a_tool_that_pays_then_raises_keeps_its_spend(world):
+    """review H1: the refund went out, then the tool raised; its budget stays spent."""
     world.fail = True
     out = world.refund(90.0)
     assert out.status is OutcomeStatus.FAILED
+    assert world.used() == 90 * U
+    out = world.refund(90.0)
+    assert out.status is OutcomeStatus.PENDING  # 180 > 100: held; the second refund never ran
+    assert sum(a for _, a in world.ran) == 90
+
+
+def test_a_tool_that_never_started_releases_its_reservation(world):
+    world.not_started = True
+    out = world.refund(90.0)
+    assert out.status is OutcomeStatus.FAILED
     assert world.used() == 0
-    world.fail = False
+    world.not_started = False
     assert world.refund(90.0).status is OutcomeStatus.EXECUTED
+    assert world.used() == 90 * U
 
 
 def test_a_tool_that_timed_out_keeps_its_spend(world):
@@ -347,8 +365,8 @@ def test_without_usage_budgets_are_skipped_not_allowed_silently():
 )
 def test_random_calls_through_the_gate_match_the_budget_model(calls):
     """What the gate executes, holds and charges equals the plain arithmetic of the budget. A
-    call whose tool raised, or was not called (its circuit opened after 5 failures), spends
-    nothing."""
+    call whose tool raised after it started spends (its effect is unknown); one not called (its
+    circuit opened after 5 failures) spends nothing."""
     w = World()
     spent = 0.0
     try:
@@ -357,8 +375,11 @@ def test_random_calls_through_the_gate_match_the_budget_model(calls):
             out = w.refund(amount)
             if spent + amount > 100.0:
                 assert out.status is OutcomeStatus.PENDING
-            elif fails or out.status is OutcomeStatus.FALLBACK:  # raised, or circuit open
-                assert out.status in (OutcomeStatus.FAILED, OutcomeStatus.FALLBACK)
+            elif out.status is OutcomeStatus.FALLBACK:  # circuit open: never called
+                assert fails
+            elif fails:  # raised after it started: spent
+                assert out.status is OutcomeStatus.FAILED
+                spent += amount
             else:
                 assert out.status is OutcomeStatus.EXECUTED
                 spent += amount

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from proctor.audit import AuditLog
 from proctor.demo import run_demo
+from proctor.policy._budget import account_key
 from proctor.store import create_store_engine
 
 
@@ -22,7 +23,9 @@ def test_the_demo_shows_a_budget_hold(tmp_path):
         "(85 USD" in out
     )
     assert "credit 30.00 USD to C1002: executed [budget.goodwill] within budget goodwill" in out
-    assert "tenant:acme|key:C1001 │    85 │        0 │ 100 USD │ 15 USD" in out
+    row = next(line for line in out.splitlines() if account_key("C1001", "acme")[:20] in line)
+    assert "│    85 │        0 │ 100 USD │ 15 USD" in row
+    assert "C1001" not in row  # the account is a digest, never the customer id
     assert "proctor budget status --policy" in out
     engine = create_store_engine(f"sqlite:///{db}")
     try:

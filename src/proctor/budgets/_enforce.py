@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from proctor.budgets._ledger import BudgetLedger, Reservation
 from proctor.model import Decision, RuleHit, Session, Step, StepResult, ToolCall, Verdict
@@ -68,6 +69,7 @@ async def reserve(
     session: Session,
     call: ToolCall,
     decision: Decision,
+    clear: Callable[[str], str] | None = None,
 ) -> tuple[Decision, Reservation | None]:
     """Reserve what an allowed call spends, atomically against every other caller. A budget
     a concurrent call filled meanwhile gives its verdict (hold or deny); a budget whose hold
@@ -85,6 +87,7 @@ async def reserve(
             principal=session.principal,
             tenant=session.tenant,
             session=session.id,
+            budget_clear=clear,
         )
         charges = [_enforced(c, decision) for c in budget_charges(pol, req)]
         if len(charges) != len(budgets):  # evaluate denied this; never reserve a part

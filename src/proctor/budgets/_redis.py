@@ -25,6 +25,13 @@ local function clock(arg)
   local t = redis.call('TIME')
   return t[1] .. string.sub('000000' .. t[2], -6)
 end
+local function extend(key, ms)
+  -- never shortens: a fast call's reservation must not expire a slow one's still in flight
+  local cur = redis.call('PTTL', key)
+  if cur == -1 or (cur >= 0 and cur < ms) then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
 local function sum(key)
   local total = 0
   for _, m in ipairs(redis.call('ZRANGE', key, 0, -1)) do
@@ -55,9 +62,9 @@ for i = 1, n do
   local r, idx = KEYS[3 * i - 1], KEYS[3 * i]
   local b = 3 + (i - 1) * 5
   redis.call('ZADD', r, now + ttl, ARGV[3] .. '|' .. ARGV[b + 3] .. '|' .. now_s)
-  redis.call('PEXPIRE', r, math.floor(ttl / 1000) + 60000)
+  extend(r, math.floor(ttl / 1000) + 60000)
   redis.call('SADD', idx, ARGV[b + 5])
-  redis.call('PEXPIRE', idx, math.floor(tonumber(ARGV[b + 1]) / 1000) + 60000)
+  extend(idx, math.floor(tonumber(ARGV[b + 1]) / 1000) + 60000)
 end
 return {0, now_s}
 """
@@ -79,15 +86,18 @@ return out
 """
 )
 # KEYS: committed, reserved per charge. ARGV per charge: member, time (us), window (us).
-_COMMIT = """
+_COMMIT = (
+    _NOW
+    + """
 for i = 1, #KEYS / 2 do
   local m = ARGV[3 * i - 2]
   redis.call('ZREM', KEYS[2 * i], m)
   redis.call('ZADD', KEYS[2 * i - 1], ARGV[3 * i - 1], m)
-  redis.call('PEXPIRE', KEYS[2 * i - 1], math.floor(tonumber(ARGV[3 * i]) / 1000) + 60000)
+  extend(KEYS[2 * i - 1], math.floor(tonumber(ARGV[3 * i]) / 1000) + 60000)
 end
 return 0
 """
+)
 _RELEASE = """
 for i = 1, #KEYS do
   redis.call('ZREM', KEYS[i], ARGV[i])

@@ -9,7 +9,8 @@ by ledger key) from a ``proctor.budgets`` ledger, and reserves atomically at enf
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Literal
@@ -128,7 +129,8 @@ class CompiledBudget:
 
     def account(self, req: DecisionRequest, key: object = None) -> str:
         """The ledger key of the scope this request spends from. Parts are quoted, so no two
-        scopes share a key; a long key value is replaced by its SHA-256."""
+        scopes share a key; a key value is stored as a digest of its clear, normalized form
+        (``account_key``), never as given."""
         parts = [self.ledger_name]
         if self.scope == "tenant":
             parts.append("tenant:" + req.tenant)
@@ -139,9 +141,7 @@ class CompiledBudget:
                 raise BudgetAmountError(
                     f"key is {type(key).__name__} {key!r}, expected a non-empty string or integer"
                 )
-            value = str(key)
-            if len(value) > _MAX_KEY:
-                value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+            value = account_key(str(key), req.tenant, req.budget_clear)
             parts += ["tenant:" + req.tenant, "key:" + value]
         else:
             parts.append("agent")
@@ -167,6 +167,30 @@ class CompiledBudget:
     def describe(self) -> str:
         per = {"agent": "by this agent", "tenant": "in this tenant", "session": "in this session"}
         return per.get(self.scope, "for this key")
+
+
+def normalize_key(value: str) -> str:
+    """A key value as one account sees it: NFKC (a fullwidth digit is the digit), without format
+    characters (zero-width spaces, bidi marks), trimmed, case-folded. Raises
+    ``BudgetAmountError`` for a key left empty."""
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.strip().casefold()
+    if not text:
+        raise BudgetAmountError("key is empty once normalized")
+    return text
+
+
+def account_key(value: str, tenant: str, clear: Callable[[str], str] | None = None) -> str:
+    """The account part of a ``key`` budget: vault tokens in ``value`` replaced by their clear
+    values (``clear``, given by the gate: tokens differ per session, the value does not), then
+    normalized, then digested with the tenant, so that the ledger and ``proctor budget status``
+    never hold the clear value (an e-mail address, a customer id)."""
+    if clear is not None:
+        value = clear(value)
+    text = normalize_key(value)
+    digest = hashlib.sha256(f"{tenant}\x00{text}".encode()).hexdigest()[:32]
+    return "sha256:" + digest
 
 
 def _run(expr: Expression, args: Mapping[str, object], req: DecisionRequest) -> object:

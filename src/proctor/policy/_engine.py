@@ -9,7 +9,7 @@ with the error in the reason: evaluate never raises for a bad request and never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cel
@@ -53,6 +53,8 @@ class DecisionRequest:
     # account has spent or reserved, in micro-units by ledger key; None: budgets not evaluated
     session: str = ""
     budget_usage: Mapping[str, int] | None = None
+    # tokens in a `key` budget's key -> their clear values (the gate's vault); None: as given
+    budget_clear: Callable[[str], str] | None = field(default=None, compare=False)
 
 
 def _skip_rest(steps: list[StepResult], after: Step, req: DecisionRequest, policy: str) -> Decision:
