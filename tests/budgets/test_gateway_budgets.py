@@ -86,3 +86,49 @@ def test_redis_budgets_without_redis_refuse_to_start(sqlite_url, tmp_path, monke
         running(settings_for(sqlite_url, _policies(tmp_path))),
     ):
         pass
+
+
+def _answer(kind: str):
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if kind == "502":
+            return httpx.Response(502, text="bad gateway")
+        if kind == "read-timeout":
+            raise httpx.ReadTimeout("no answer", request=request)
+        if kind == "bad-json":
+            return httpx.Response(200, content=b"{", headers={"content-type": "application/json"})
+        if kind == "connect-error":
+            raise httpx.ConnectError("connection refused", request=request)
+        raise httpx.ConnectTimeout("no connection", request=request)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("kind", "spent"),
+    [
+        ("502", True),
+        ("read-timeout", True),
+        ("bad-json", True),
+        ("connect-error", False),
+        ("connect-timeout", False),
+    ],
+)
+def test_an_http_tool_that_failed_after_sending_keeps_its_spend(kind, spent, db_url, tmp_path):
+    """review H1: once the request left, the endpoint may have paid: the spend counts. Only a
+    connection that never opened (nothing sent) gives the reservation back."""
+    settings = settings_for(db_url, _policies(tmp_path))
+    with running(settings, httpx.MockTransport(_answer(kind))) as w:
+        sid = w.open()
+        r = w.post(
+            f"/v1/sessions/{sid}/call",
+            "bot",
+            {"tool": "payments.send", "args": {"order_id": "O1", "amount": 60.0}},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == "failed", r.json()
+        r = w.post(
+            f"/v1/sessions/{sid}/decide",
+            "bot",
+            {"tool": "payments.refund", "args": {"order_id": "O2", "amount": 50.0}},
+        )
+        assert r.json()["status"] == ("pending" if spent else "allowed"), r.json()

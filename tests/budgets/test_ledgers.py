@@ -147,3 +147,24 @@ def test_sweep_deletes_only_what_no_window_counts(db_url, clock):
         assert led.usage([charge(0)]) == {"a/b|agent": 30 * U}
     finally:
         led.engine.dispose()
+
+
+@pytest.mark.parametrize("slow_first", [True, False])
+def test_redis_never_shortens_the_expiry_of_reservations_in_flight(
+    redis_server, redis_prefix, slow_first
+):
+    """review M1: a fast tool's reservation must not expire a slow one's still running (its
+    expiry was set to the fast one's TTL; the slow call's budget then came back mid-flight)."""
+    import redis
+
+    from proctor.budgets import RedisLedger
+
+    client = redis.Redis.from_url(redis_server)
+    led = RedisLedger(client, redis_prefix)
+    order = [3900.0, 301.0] if slow_first else [301.0, 3900.0]
+    got = [reserved(led.reserve([charge(45)], ttl)) for ttl in order]
+    fast = got[order.index(301.0)]
+    led.commit(fast)
+    assert client.pttl(f"{redis_prefix}a:a/b|agent:r") > 3600 * 1000  # the slow call's TTL
+    assert isinstance(led.reserve([charge(45)], 400), Charge)  # 45 + 45 + 45 > 100
+    assert led.usage([charge(0)])["a/b|agent"] == 90_000_000
