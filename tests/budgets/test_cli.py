@@ -89,3 +89,21 @@ def test_status_without_a_store_says_so(tmp_path, monkeypatch):
     res = CliRunner().invoke(app, ["budget", "status", "--policy", str(EXAMPLE)])
     assert res.exit_code == 2
     assert "does not exist" in res.output
+
+
+def test_policy_check_warns_of_a_key_budget_no_agent_wide_budget_caps(tmp_path):
+    """review H2 (c): the agent steers key and session scopes; alone, they cap nothing."""
+    text = EXAMPLE.read_text()
+    start = text.index("  goodwill-tenant:")
+    alone = tmp_path / "alone.yaml"
+    alone.write_text(text[:start] + text[text.index("  outbound-email:") :])
+    env = {"COLUMNS": "300"}
+    res = CliRunner().invoke(app, ["policy", "check", str(alone)], env=env)
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "warning" in said
+    assert "budget goodwill (scope key) is steerable by the agent" in said
+    assert "caps billing.credit, billing.discount" in said
+    paired = CliRunner().invoke(app, ["policy", "check", str(EXAMPLE)], env=env)
+    assert paired.exit_code == 0, paired.output
+    assert "warning" not in paired.output

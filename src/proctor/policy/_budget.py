@@ -169,6 +169,22 @@ class CompiledBudget:
         return per.get(self.scope, "for this key")
 
 
+def steerable_budgets(budgets: tuple[CompiledBudget, ...]) -> list[str]:
+    """Warnings for ``proctor policy check``: a ``key`` or ``session`` budget whose tools no
+    ``agent`` or ``tenant`` budget also caps. The agent steers those scopes (it chooses the
+    key's argument and can open a new session): alone, they are no cap (docs/budgets.md)."""
+    capped = {t for b in budgets if b.scope in ("agent", "tenant") for t in b.terms}
+    out = []
+    for b in budgets:
+        loose = sorted(t for t in b.terms if t not in capped)
+        if b.scope in ("key", "session") and loose:
+            out.append(
+                f"budget {b.name} (scope {b.scope}) is steerable by the agent and no agent- or "
+                f"tenant-wide budget caps {', '.join(loose)}: add one"
+            )
+    return out
+
+
 def normalize_key(value: str) -> str:
     """A key value as one account sees it: NFKC (a fullwidth digit is the digit), without format
     characters (zero-width spaces, bidi marks), trimmed, case-folded. Raises
