@@ -404,3 +404,34 @@ def test_break_glass_lifts_a_budget_hold_and_the_spend_still_counts():
         assert w.used() == 120 * U
     finally:
         w.gate.close()
+
+
+class _FlakyCommits(MemoryLedger):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.attempts = 0
+
+    def commit(self, reservation):  # type: ignore[no-untyped-def]
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise BudgetError("store down")
+        super().commit(reservation)
+
+
+def test_a_commit_that_fails_once_is_retried_and_counts():
+    world = World(ledger=_FlakyCommits(failures=2))
+    assert world.refund(60.0).status is OutcomeStatus.EXECUTED
+    assert world.ledger.attempts == 3
+    assert world.refund(60.0).status is OutcomeStatus.PENDING  # the first spend counted
+
+
+def test_a_commit_that_keeps_failing_is_logged_as_an_error(caplog):
+    world = World(ledger=_FlakyCommits(failures=99))
+    with caplog.at_level("ERROR", logger="proctor.budgets"):
+        assert world.refund(60.0).status is OutcomeStatus.EXECUTED
+    assert world.ledger.attempts == 3
+    assert any(
+        r.levelname == "ERROR" and "could not commit budget reservation" in r.getMessage()
+        for r in caplog.records
+    )

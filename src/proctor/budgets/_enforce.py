@@ -111,14 +111,36 @@ async def reserve(
     return _with(decision, StepResult.ok(Step.RATE, [hit])), None
 
 
+COMMIT_ATTEMPTS = 3
+"""How many times a commit is tried before the failure is logged as an error."""
+
+
 async def settle(ledger: BudgetLedger, spend: Reservation | None, *, ran: bool) -> None:
-    """Commit the reservation of a call that ran, release that of one that did not. A failure
-    is logged: a reservation nobody settles expires (a release that failed holds budget a
-    while longer; a commit that failed is logged as an error)."""
+    """Commit the reservation of a call that ran (or may have), release that of one that did
+    not. A commit that fails is retried (``COMMIT_ATTEMPTS`` in all, with a short pause), then
+    logged at error level: the reservation still counts until it expires, and the spend stops
+    counting after that. A release that fails is logged: it holds budget a while longer."""
     if spend is None or spend.empty:
         return
-    try:
-        await asyncio.to_thread(ledger.commit if ran else ledger.release, spend)
-    except Exception:
-        what = "commit" if ran else "release"
-        log.exception("could not %s budget reservation %s", what, spend.id)
+    if not ran:
+        try:
+            await asyncio.to_thread(ledger.release, spend)
+        except Exception:
+            log.exception("could not release budget reservation %s", spend.id)
+        return
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            await asyncio.to_thread(ledger.commit, spend)
+            return
+        except Exception as exc:
+            if attempt == COMMIT_ATTEMPTS:
+                log.error(
+                    "could not commit budget reservation %s after %d attempts (%s): its spend "
+                    "counts only until the reservation expires",
+                    spend.id,
+                    attempt,
+                    type(exc).__name__,
+                )
+                return
+            log.warning("budget commit %s failed (%s); retrying", spend.id, type(exc).__name__)
+            await asyncio.sleep(0.05 * attempt)
