@@ -35,6 +35,7 @@ def test_the_example_policy_loads_and_charges_each_scope():
     assert [b.rule_id for b in pol.budgets] == [
         "budget.refunds-daily",
         "budget.goodwill",
+        "budget.goodwill-tenant",
         "budget.outbound-email",
     ]
     (refund,) = budget_charges(
@@ -46,8 +47,9 @@ def test_the_example_policy_loads_and_charges_each_scope():
         2000 * U,
         86400,
     )
-    (credit,) = budget_charges(pol, req("billing.credit", {"account": "C7", "value": 3.0}))
-    (discount,) = budget_charges(pol, req("billing.discount", {"customer_id": "C7", "amount": 2.0}))
+    credit, tenant = budget_charges(pol, req("billing.credit", {"account": "C7", "value": 3.0}))
+    discount, _ = budget_charges(pol, req("billing.discount", {"customer_id": "C7", "amount": 2.0}))
+    assert tenant.key == "billing-bot/goodwill-tenant|tenant:acme"
     assert (
         credit.key
         == discount.key

@@ -86,14 +86,16 @@ class Budget(_Strict):
         default="agent",
         description="Whose budget: this agent's (all tenants), this agent's per tenant, per "
         "session, or per `key` (a CEL expression over the call, within its tenant, e.g. per "
-        "customer).",
+        "customer). The agent steers `key` and `session` scopes: pair them with an `agent` or "
+        "`tenant` budget over the same tools (`proctor policy check` warns).",
     )
     key: str | None = Field(
         default=None,
         min_length=1,
         description="For `scope: key`: CEL expression naming whose budget it is, e.g. "
         "`args.customer_id` (a tool's own `key` wins). Must yield a non-empty string or an "
-        "integer; anything else denies the call.",
+        "integer; anything else denies the call. Vault tokens count as their clear value, "
+        "normalized (NFKC, no format characters, trimmed, case-folded) and stored as a digest.",
     )
     tools: dict[Annotated[str, Field(pattern=TOOL)], TermValue] = Field(
         min_length=1,
