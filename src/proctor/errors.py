@@ -30,6 +30,8 @@
     ├── MemoryItemError        a memory item is malformed, unknown here, or not awaiting review
     ├── MemoryVectorError      vector search without an embedder, or the embedder failed
     ├── MonitorError           monitoring is misconfigured (a sink it lacks, a bad setting)
+    ├── BudgetError            a budget ledger cannot read or record (the gate denies the call)
+    ├── ToolNotStartedError    a tool refused before its side effect started (budget released)
     ├── GatewayError           the HTTP gateway or the MCP proxy cannot start or serve
     │   └── GatewayConfigError     a gateway or proxy setting is invalid
     ├── ToolPinError           a tool pin cannot be approved or revoked as asked (unknown
@@ -219,6 +221,19 @@ class GatewayError(ProctorError):
 
 class GatewayConfigError(GatewayError):
     """A gateway or proxy setting is invalid: names the setting and what was expected."""
+
+
+class BudgetError(ProctorError):
+    """A budget ledger (SQL store or Redis) cannot read or record what a budget spent. The
+    gate turns it into a DENY of the call (fail closed)."""
+
+
+class ToolNotStartedError(ProctorError):
+    """Raised by a tool (or the gate) when the call provably never started its side effect:
+    a connection that could not be opened before the request was sent, arguments or
+    credentials that could not be prepared. Only this exception gives a call's budget
+    reservation back; any other exception after the tool started leaves it spent, since its
+    effect is unknown (docs/budgets.md). Raise it only when nothing was sent."""
 
 
 class ToolPinError(ProctorError):

@@ -13,6 +13,7 @@ import contextvars
 import dataclasses
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
@@ -23,6 +24,8 @@ from typing import Any, ParamSpec, TypeVar
 from pydantic import ValidationError
 
 from proctor.approvals import InMemoryApprovals
+from proctor.budgets import BudgetLedger, MemoryLedger, Reservation
+from proctor.budgets import _enforce as budget
 from proctor.credentials import CallContext, CredentialBroker
 from proctor.credentials._broker import needs_secrets
 from proctor.credentials._context import bound
@@ -32,6 +35,7 @@ from proctor.errors import (
     GateClosedError,
     MemoryScopeError,
     RegistrationError,
+    ToolNotStartedError,
     VaultError,
 )
 from proctor.flow import Confidentiality, FlowControl, FlowStore, Labeled, Trust
@@ -59,7 +63,7 @@ from proctor.tools import (
     check_against_policy,
     tool_from_function,
 )
-from proctor.vault import DataAccess, DataReport, Detokenization
+from proctor.vault import TOKEN, DataAccess, DataReport, Detokenization
 from proctor.vault._rejudge import fit_clear, judge_clear
 
 log = logging.getLogger("proctor.gate")
@@ -108,6 +112,7 @@ class Gate:
         credentials: CredentialBroker | None = None,
         memory: Memory | None = None,
         rates: RateCounter | None = None,
+        budgets: BudgetLedger | None = None,
     ) -> None:
         self.policies = policies if isinstance(policies, PolicySet) else PolicySet.of(policies)
         # data access controls run on every ingest and detokenize at execution (in-memory vault
@@ -124,6 +129,8 @@ class Gate:
         self.hooks: list[GateHooks] = [self.flow, self.screen, *guard, *hooks, self.approvals]
         # rate state: in this process, unless a shared counter is given (the gateway's Redis)
         self.rates: RateCounter = rates if rates is not None else RateLimiter(clock)
+        # budget accounts (docs/budgets.md): in this process, unless a shared ledger is given
+        self.budgets: BudgetLedger = budgets if budgets is not None else MemoryLedger()
         self._clock = clock
         self._tools: dict[str, Tool] = {}
         self._breakers: dict[str, CircuitBreaker] = {}
@@ -387,7 +394,10 @@ class Gate:
                 usage=usage,
                 extra_steps=tuple(extra),
                 confidence=call.confidence,
+                session=session.id,
+                budget_clear=self._budget_clear(session),
             )
+            req = await budget.with_usage(self.budgets, pol, req)
             with self._step("evaluate", session, call):
                 decision = evaluate(pol, req)
         except Exception as exc:  # evaluate does not raise; this guards the glue around it
@@ -538,9 +548,15 @@ class Gate:
             )
             decision = _with_step(decision, StepResult.ok(Step.RESOLVE, [unregistered]))
         took_slot = False
+        spend: Reservation | None = None
         if decision.verdict is Verdict.ALLOW:
             decision = self._take_rate_slot(session, call, decision)
             took_slot = decision.verdict is Verdict.ALLOW
+        if decision.verdict is Verdict.ALLOW:  # budgets: reserved now, committed once it ran
+            decision, spend = await self._reserve_budget(session, call, decision)
+            if spend is None and took_slot:
+                self._release_rate_slot(session, call)
+                took_slot = False
         failures: list[BaseException] = []
         with self._step("record", session, call):
             for hook in self.hooks:  # every hook sees the decision, even after one failed
@@ -555,6 +571,8 @@ class Gate:
             )
             if took_slot:
                 self._release_rate_slot(session, call)
+            await budget.settle(self.budgets, spend, ran=False)
+            spend = None
         if decision.verdict is Verdict.HOLD and not approved:
             with self._step("hold", session, call):
                 outcome = await self._hold(session, call, decision)
@@ -562,13 +580,18 @@ class Gate:
             outcome = Outcome(
                 OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
             )
-        elif not execute:
+        elif not execute:  # the caller runs it: what it spends counts now (docs/budgets.md)
             outcome = Outcome(OutcomeStatus.ALLOWED, decision, call.id)
+            await budget.settle(self.budgets, spend, ran=True)
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
-            with self._step("execute", session, call):
-                outcome = await self._execute(session, call, decision, impl)
+            ran = budget.Ran()
+            try:
+                with self._step("execute", session, call):
+                    outcome = await self._execute(session, call, decision, impl, ran)
+            finally:  # spent if the tool ran (or may have: a timeout); else given back
+                await budget.settle(self.budgets, spend, ran=ran.effect)
         receipt = None
         with self._step("outcome", session, call):
             for hook in self.hooks:
@@ -639,6 +662,26 @@ class Gate:
         )
         return _with_step(decision, StepResult.ok(Step.RATE, [hit]))
 
+    async def _reserve_budget(
+        self, session: Session, call: ToolCall, decision: Decision
+    ) -> tuple[Decision, Reservation | None]:
+        try:
+            pol = self.policies.require(session.agent, session.environment)
+        except Exception as exc:
+            return _with_step(decision, StepResult.error(Step.RATE, "budget.error", exc)), None
+        clear = self._budget_clear(session)
+        return await budget.reserve(self.budgets, pol, session, call, decision, clear)
+
+    def _budget_clear(self, session: Session) -> Callable[[str], str]:
+        """Tokens in a budget key -> their clear values (tokens differ per session; the
+        account must not). A token that does not detokenize here raises: the budget denies."""
+        vault = self.data.vault
+
+        def swap(m: re.Match[str]) -> str:
+            return vault.detokenize(m.group(0), tenant=session.tenant, session_id=session.id).value
+
+        return lambda value: TOKEN.sub(swap, value)
+
     def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
         try:
             pol = self.policies.require(session.agent, session.environment)
@@ -678,7 +721,7 @@ class Gate:
         )
 
     async def _execute(
-        self, session: Session, call: ToolCall, decision: Decision, impl: Tool
+        self, session: Session, call: ToolCall, decision: Decision, impl: Tool, ran: budget.Ran
     ) -> Outcome:
         pol = self.policies.require(session.agent, session.environment)
         spec = pol.tools[call.tool].spec
@@ -717,6 +760,8 @@ class Gate:
             said = None if error is None else clear.retoken(error)  # never a clear value
             return Outcome(status, decision, call.id, result, said, duration_ms=ms, view=view)
 
+        ran.effect = True  # from here its budget stays spent, unless it raises: a call that timed
+        # out or was cancelled may still complete (its effect is unknown; fail closed)
         try:
             with bound(ctx):  # call_context() in the tool; carried into the worker thread
                 if impl.is_async:
@@ -734,6 +779,9 @@ class Gate:
                 "unknown (a synchronous tool may still complete): check before retrying",
             )
         except Exception as exc:
+            # once started, a tool that raised may have done its work (an HTTP 502 after the
+            # payment, a read timeout): its budget stays spent unless it proves it never started
+            ran.effect = not isinstance(exc, ToolNotStartedError)
             breaker.record_failure()
             try:  # the message is content too: the model, the audit and approvers read it
                 view = await self.data.view(

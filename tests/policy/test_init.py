@@ -8,12 +8,15 @@ import proctor.policy
 def test_public_names_are_pinned() -> None:
     assert proctor.policy.__all__ == [
         "ApprovalRule",
+        "Charge",
+        "CompiledBudget",
         "CompiledPolicy",
         "DecisionRequest",
         "PolicySet",
         "PolicySpec",
         "RateRule",
         "ToolPlan",
+        "budget_charges",
         "evaluate",
         "load_policies",
         "load_policy",

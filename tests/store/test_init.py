@@ -22,6 +22,8 @@ def test_store_public_names():
         "audit_head",
         "audit_records",
         "break_glass",
+        "budget_accounts",
+        "budget_entries",
         "create_store_engine",
         "current_revision",
         "gateway_sessions",

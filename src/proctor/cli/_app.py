@@ -11,6 +11,7 @@ from proctor.cli import (
     audit,
     bench,
     breakglass,
+    budget,
     demo,
     mcp_proxy,
     mcp_tools,
@@ -40,6 +41,7 @@ app.add_typer(access.app, name="access")
 app.add_typer(memory.app, name="memory")
 app.add_typer(mcp_tools.app, name="mcp")
 app.add_typer(receipt.app, name="receipt")
+app.add_typer(budget.app, name="budget")
 app.command("demo")(demo.demo)
 app.command("scan")(scan.scan)
 app.command("serve")(serve.serve)

@@ -13,6 +13,7 @@ from rich.table import Table
 from proctor.errors import PolicyError
 from proctor.model import Environment, StepStatus, Verdict
 from proctor.policy import DecisionRequest, PolicySpec, evaluate, load_policies, load_policy
+from proctor.policy._budget import steerable_budgets
 
 app = typer.Typer(help="Check policy files and explain decisions.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -43,6 +44,8 @@ def check(
                 highlight=False,
                 soft_wrap=True,
             )
+            for warning in steerable_budgets(pol.budgets):
+                err.print(f"[yellow]warning[/] {pol.file}: {warning}", highlight=False)
     if failed:
         raise typer.Exit(1)
 

@@ -23,6 +23,7 @@ from proctor.policy import CompiledPolicy, load_policy_text
 from proctor.store import StoreSettings
 from proctor.tools import tool_from_function
 
+from ._budgets import budget_scene
 from ._edit import edit_scene
 from ._review import review
 from ._tools import BackOffice, FlakyKnowledgeBase
@@ -203,6 +204,7 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
             f"{settled} of 3 held calls ended as their reviewers decided."
         )
         edited = edit_scene(console, gate, queue, session, keys_file)
+        budgeted = budget_scene(console, log.engine, [AuditHook(log)])  # docs/budgets.md
     finally:
         gate.close()
     log.close()
@@ -219,4 +221,4 @@ def run_demo(console: Console | None = None, db_path: Path | None = None) -> int
         f"Try the queue: PROCTOR_SQLITE_PATH={url.database} proctor approvals list --all "
         f"--as ops-admin (its key, and dana's and lee's, are in {keys_file})"
     )
-    return 0 if report.ok and settled == 3 and edited else 1
+    return 0 if report.ok and settled == 3 and edited and budgeted else 1

@@ -23,6 +23,7 @@ import mcp_types as types
 from mcp import ClientSession
 from proctor.approvals import ApprovalQueue, ApprovalState
 from proctor.audit import AuditHook, AuditLog
+from proctor.budgets import SqlLedger
 from proctor.errors import RegistrationError
 from proctor.gate import Gate
 from proctor.mcp._downstream import Downstream, Remote, as_json, connect, list_all
@@ -72,7 +73,10 @@ class McpProxy:
         self.environment = Environment(environment)
         self.guard = PinGuard(ToolPins(queue.engine, queue.recorder, queue.access), pins)
         self.gate = Gate(
-            PolicySet.of(policy), hooks=[AuditHook(audit), self.guard], approvals=queue
+            PolicySet.of(policy),
+            hooks=[AuditHook(audit), self.guard],
+            approvals=queue,
+            budgets=SqlLedger(queue.engine),  # durable: a restart does not refill a budget
         )
         self.remotes: dict[str, Remote] = {}
         self.relist_seconds = relist_seconds

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from proctor.model import HOLDING_FLAGS, ApprovalRequirement, Autonomy, Environment, Flag, Verdict
+from proctor.policy._budget import CompiledBudget
 from proctor.policy._cel import Expression
 from proctor.policy._schema import ArgSpec, PolicySpec, Rate, ToolSpec
 
@@ -147,10 +148,18 @@ class CompiledPolicy:
     digest: str  # sha256 of the file's bytes: which version of the policy decided
     tools: dict[str, ToolPlan]
     session_rate_rules: tuple[RateRule, ...]
+    budgets: tuple[CompiledBudget, ...] = ()  # docs/budgets.md
     name: str = field(init=False)  # "agent@digest12": which policy version decided
+    _budgets_by_tool: dict[str, tuple[CompiledBudget, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", f"{self.spec.agent.name}@{self.digest[:12]}")
+        by_tool = {t: tuple(b for b in self.budgets if t in b.terms) for t in self.tools}
+        object.__setattr__(self, "_budgets_by_tool", {t: b for t, b in by_tool.items() if b})
+
+    def budgets_for(self, tool: str) -> tuple[CompiledBudget, ...]:
+        """The budgets a call of ``tool`` spends from (none: the empty tuple)."""
+        return self._budgets_by_tool.get(tool, ())
 
     @property
     def agent(self) -> str:

@@ -9,7 +9,7 @@ with the error in the reason: evaluate never raises for a bad request and never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cel
@@ -25,6 +25,7 @@ from proctor.model import (
     StepStatus,
     Verdict,
 )
+from proctor.policy._budget import Charge, budget_step, charges
 from proctor.policy._compiled import CompiledConstraint, CompiledPolicy, ToolPlan
 
 
@@ -48,6 +49,12 @@ class DecisionRequest:
     usage: Mapping[str, int] | None = None
     extra_steps: Sequence[StepResult] = field(default_factory=tuple)
     confidence: float | None = None  # the agent's own; below the tool's min_confidence: HOLD
+    # budgets (docs/budgets.md): the session id (for scope `session`), and what each budget
+    # account has spent or reserved, in micro-units by ledger key; None: budgets not evaluated
+    session: str = ""
+    budget_usage: Mapping[str, int] | None = None
+    # tokens in a `key` budget's key -> their clear values (the gate's vault); None: as given
+    budget_clear: Callable[[str], str] | None = field(default=None, compare=False)
 
 
 def _skip_rest(steps: list[StepResult], after: Step, req: DecisionRequest, policy: str) -> Decision:
@@ -349,6 +356,12 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         steps.append(_rate(policy, req))
     except Exception as exc:
         steps.append(StepResult.error(Step.RATE, "rate.error", exc))
+    budgets = policy.budgets_for(req.tool)
+    if budgets:
+        try:
+            steps.append(budget_step(budgets, req.tool, args, req))
+        except Exception as exc:
+            steps.append(StepResult.error(Step.RATE, "budget.error", exc))
     if req.confidence is not None:
         try:
             low = _confidence(plan, req.confidence)
@@ -357,3 +370,19 @@ def evaluate(policy: CompiledPolicy, req: DecisionRequest) -> Decision:
         if low is not None:
             steps.append(low)
     return Decision.combine(req.tool, steps, name)
+
+
+def budget_charges(policy: CompiledPolicy, req: DecisionRequest) -> tuple[Charge, ...]:
+    """What ``req`` would add to each budget it spends from, computed as ``evaluate`` computes
+    it (over the validated arguments). A charge that cannot be computed is left out: the budget
+    step of ``evaluate`` denies the call for it. Never raises."""
+    budgets = policy.budgets_for(req.tool)
+    if not budgets:
+        return ()
+    try:
+        resolved, args = _resolve(policy, req)
+    except Exception:
+        return ()
+    if resolved.verdict is not Verdict.ALLOW:
+        return ()
+    return charges(budgets, req.tool, args, req)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from proctor.errors import PolicyConflictError, PolicyError, PolicyProblem, UnknownAgentError
 from proctor.model import ApprovalRequirement, Environment, Verdict
+from proctor.policy._budget import compile_budgets
 from proctor.policy._cel import CelCheckError, compile_expression
 from proctor.policy._compiled import (
     CompiledConstraint,
@@ -118,9 +119,12 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
                 f"{cred!r} is not a secret of this tool; declare it under "
                 f"credentials.tools.{tool_name}.secrets",
             )
+    budgets, budget_problems = compile_budgets(spec)
+    for path, message in budget_problems:
+        problem(path, message)
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
-    return CompiledPolicy(spec, located.file, digest, plans, session_rate_rules(spec))
+    return CompiledPolicy(spec, located.file, digest, plans, session_rate_rules(spec), budgets)
 
 
 def load_policy_text(text: str, file: str = "<policy>") -> CompiledPolicy:

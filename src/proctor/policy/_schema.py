@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from proctor.model import Autonomy, Environment, Flag
+from proctor.policy._budget_schema import Budget
 from proctor.policy._data_schema import CredentialsPolicy, DataPolicy
 from proctor.policy._memory_schema import MemoryPolicy
 from proctor.policy._monitor_schema import MonitoringPolicy
@@ -602,4 +603,10 @@ class PolicySpec(_Strict):
         default=None,
         description="Continuous monitoring: baselines, alert rules, sinks and automatic "
         "containment (see docs/monitoring.md). Unset: not monitored.",
+    )
+    budgets: dict[Annotated[str, Field(pattern=NAME)], Budget] = Field(
+        default_factory=dict,
+        description="Cumulative budgets across calls and tools, by name (rule id "
+        "`budget.NAME`): e.g. refunds by this agent up to 2,000 USD per day (see "
+        "docs/budgets.md).",
     )

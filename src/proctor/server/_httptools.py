@@ -21,6 +21,7 @@ import httpx
 
 from proctor.approvals import idempotency_key
 from proctor.credentials import call_context
+from proctor.errors import ToolNotStartedError
 from proctor.policy import PolicySet, ToolPlan
 from proctor.policy._schema import HttpTool
 from proctor.tools import Tool
@@ -34,27 +35,40 @@ class ToolHttpError(Exception):
     """The tool's endpoint answered with an error status or an unreadable body."""
 
 
+def _prepare(spec: HttpTool, timeout: float, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The URL and the request options of one call: resolved before anything is sent."""
+    args = dict(kwargs)
+    url = _PLACEHOLDER.sub(lambda m: quote(str(args.pop(m.group(1), "")), safe=""), spec.url)
+    headers = dict(spec.headers)
+    ctx = call_context()
+    if spec.credential is not None:
+        headers["Authorization"] = f"Bearer {ctx.secret(spec.credential)}"
+    if ctx.token:
+        headers["Proctor-Credential"] = ctx.token
+    key = idempotency_key()
+    if key:
+        headers["Idempotency-Key"] = key
+    send: dict[str, Any] = {"headers": headers, "timeout": timeout}
+    if spec.method in _BODY_METHODS:
+        send["json"] = args
+    else:
+        send["params"] = {k: v if isinstance(v, str) else str(v) for k, v in args.items()}
+    return url, send
+
+
 def _implementation(
     name: str, spec: HttpTool, timeout: float, client: Callable[[], httpx.AsyncClient]
 ) -> Callable[..., Any]:
     async def run(**kwargs: Any) -> Any:
-        args = dict(kwargs)
-        url = _PLACEHOLDER.sub(lambda m: quote(str(args.pop(m.group(1), "")), safe=""), spec.url)
-        headers = dict(spec.headers)
-        ctx = call_context()
-        if spec.credential is not None:
-            headers["Authorization"] = f"Bearer {ctx.secret(spec.credential)}"
-        if ctx.token:
-            headers["Proctor-Credential"] = ctx.token
-        key = idempotency_key()
-        if key:
-            headers["Idempotency-Key"] = key
-        send: dict[str, Any] = {"headers": headers, "timeout": timeout}
-        if spec.method in _BODY_METHODS:
-            send["json"] = args
-        else:
-            send["params"] = {k: v if isinstance(v, str) else str(v) for k, v in args.items()}
-        resp = await client().request(spec.method, url, **send)
+        try:  # nothing is sent until the request: a failure here leaves the budget unspent
+            url, send = _prepare(spec, timeout, kwargs)
+        except Exception as exc:
+            raise ToolNotStartedError(f"{name}: not sent: {type(exc).__name__}: {exc}") from exc
+        try:
+            resp = await client().request(spec.method, url, **send)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol) as exc:
+            # the connection never opened: no byte of the request left (docs/budgets.md)
+            raise ToolNotStartedError(f"{name}: not sent: {type(exc).__name__}") from exc
         if len(resp.content) > MAX_RESPONSE_BYTES:
             raise ToolHttpError(f"{name}: response larger than {MAX_RESPONSE_BYTES} bytes")
         if resp.status_code >= 400:

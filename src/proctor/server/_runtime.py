@@ -17,7 +17,9 @@ from sqlalchemy import text
 
 from proctor.approvals import ApprovalSettings, ApprovalWorker
 from proctor.audit import AuditHook
+from proctor.budgets import BudgetLedger, RedisLedger, SqlLedger
 from proctor.credentials import CredentialBroker, CredentialSigner, EnvSecretBackend
+from proctor.errors import GatewayConfigError
 from proctor.gate import Gate
 from proctor.hooks import GateHooks
 from proctor.memory import Memory, deployment_digest, embedder_from_env
@@ -97,6 +99,7 @@ class Gateway:
             rates=self.state.rates,
             credentials=self._broker(),
             memory=self.memory,
+            budgets=self._budgets(),
         )
         self.memory.vault = self.gate.data.vault  # whose tokens are whose: the gate's vault
         self._transport = transport
@@ -119,6 +122,20 @@ class Gateway:
         env = os.environ.get("PROCTOR_GATEWAY_ENVIRONMENT") or "production"
         return CredentialBroker(
             env, backend=EnvSecretBackend(), signer=CredentialSigner.generate(env)
+        )
+
+    def _budgets(self) -> BudgetLedger:
+        """Budgets in the SQL store every gateway process shares (durable: a restart refills
+        nothing), or in Redis with ``PROCTOR_BUDGETS=redis`` (docs/budgets.md)."""
+        import os
+
+        where = os.environ.get("PROCTOR_BUDGETS") or "sql"
+        if where == "sql":
+            return SqlLedger(self.engine)
+        if where == "redis" and isinstance(self.state, RedisState):
+            return RedisLedger(self.state.sync, self.settings.redis_prefix + "budget:")
+        raise GatewayConfigError(
+            f"PROCTOR_BUDGETS={where!r}: expected 'sql', or 'redis' with PROCTOR_REDIS_URL set"
         )
 
     def http_client(self) -> httpx.AsyncClient:

@@ -365,3 +365,32 @@ approval_edits = Table(
 """Each edit of a held call's arguments by a reviewer (append-only): the arguments before and
 after (JSON), the changed fields, and the votes the edit reset (they approved other arguments;
 they stay in ``proctor_approval_votes``, in the previous round). ``seq`` counts from 1."""
+
+
+# -- budgets (migration 0009_budgets) -------------------------------------------------------------
+
+budget_accounts = Table(
+    "proctor_budget_accounts",
+    metadata,
+    Column("key", String(1024), primary_key=True, autoincrement=False),
+    Column("budget", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+"""One row per budget account (a budget and its scope: agent, tenant, session or key): the
+row a reservation locks (``SELECT ... FOR UPDATE``), so that check-and-reserve is atomic."""
+
+budget_entries = Table(
+    "proctor_budget_entries",
+    metadata,
+    Column("reservation", String(40), primary_key=True, autoincrement=False),
+    Column("key", String(1024), primary_key=True, autoincrement=False),
+    Column("budget", String(200), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("expires_at", Float, nullable=True),
+    Index("ix_proctor_budget_entries_key", "key", "at"),
+    Index("ix_proctor_budget_entries_budget", "budget"),
+)
+"""What each call spent (``expires_at`` null: committed) or holds (reserved until
+``expires_at``), in micro-units, at the time it was reserved. A released reservation's row is
+deleted; a sliding window sums the rows of the last ``window`` seconds."""

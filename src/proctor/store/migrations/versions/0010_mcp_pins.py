@@ -2,7 +2,7 @@
 one listed.
 
 Revision ID: 0010_mcp_pins
-Revises: 0008_gateway
+Revises: 0009_budgets
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_mcp_pins"
-down_revision = "0008_gateway"
+down_revision = "0009_budgets"
 branch_labels = None
 depends_on = None
 
