@@ -13,7 +13,9 @@ Incidents, planted at random times after the warm-up, one agent each:
 - ``exfiltration``: a compromised agent sends data to a new domain (1 to 3 calls a minute)
   while reading 5 to 15 times its usual volume;
 - ``runaway_loop``: one tool called 20 to 60 times a minute;
-- ``refund_spike``: refunds at 8 to 20 times their usual rate;
+- ``refund_spike``: refunds at 8 to 20 times their usual rate: the agent's average rate of
+  refunds, or the rate of that hour where it is higher (a spike planted at night used to be 8
+  to 20 times almost nothing: some "incidents" held no refund at all);
 - ``denial_drift``: the share of denials climbs by 15 to 35 points over 6 to 24 hours;
 - ``injection_burst``: a burst of contents judged hostile (0.5 to 2 a minute).
 """
@@ -192,7 +194,8 @@ def simulate(
             if inc.kind == "runaway_loop":
                 lam[span] = float(rng.uniform(20, 60))
             elif inc.kind == "refund_spike":
-                lam[span] *= float(rng.uniform(8, 20))
+                usual = np.maximum(lam[span], curve.mean() * share)
+                lam[span] = usual * float(rng.uniform(8, 20))
         calls[tool] = rng.poisson(lam).astype(np.float64)
     total = sum(calls.values(), np.zeros(minutes))
     deny_p = np.full(minutes, plan.deny)
