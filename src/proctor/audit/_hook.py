@@ -71,8 +71,8 @@ class AuditHook(GateHooks):
     async def open_session(self, session: Session) -> str:
         return await asyncio.to_thread(self.record_session, session)
 
-    def _record_decision(self, session: Session, call: ToolCall, decision: Decision) -> Record:
-        # the decision links to the session and to the ingests its arguments came from
+    def _ingests_of(self, decision: Decision) -> list[str]:
+        """The ingest records the decision's arguments came from (each once, in order)."""
         with self._lock:
             seen = [
                 rid
@@ -80,11 +80,14 @@ class AuditHook(GateHooks):
                 for cid in p["content"]
                 if (rid := self._contents.get(cid)) is not None
             ]
+        return list(dict.fromkeys(seen))
+
+    def _record_decision(self, session: Session, call: ToolCall, decision: Decision) -> Record:
+        # the decision links to the session and to the ingests its arguments came from
+        seen = self._ingests_of(decision)
         return self._append_in_session(
             session,
-            lambda sid: events.decision(
-                session, call, decision, [sid, *dict.fromkeys(seen)], self.log.digest
-            ),
+            lambda sid: events.decision(session, call, decision, [sid, *seen], self.log.digest),
         )
 
     def _append_in_session(self, session: Session, build: Callable[[str], events.Event]) -> Record:
@@ -121,19 +124,12 @@ class AuditHook(GateHooks):
         await asyncio.to_thread(self._record_data, session, report)
 
     async def on_decision(self, session: Session, call: ToolCall, decision: Decision) -> None:
-        with self._lock:
-            seen = [
-                rid
-                for p in events.provenance(decision).values()
-                for cid in p["content"]
-                if (rid := self._contents.get(cid)) is not None
-            ]
-        links = dict.fromkeys(seen)
         sid = self._known(session)
         if sid is None:  # the session's first record: in a worker thread, as every rare path
             rec = await asyncio.to_thread(self._record_decision, session, call, decision)
         else:  # the hot path: no worker thread where the log has a writer of its own
-            event = events.decision(session, call, decision, [sid, *links], self.log.digest)
+            links = [sid, *self._ingests_of(decision)]
+            event = events.decision(session, call, decision, links, self.log.digest)
             rec = (await self.log.aappend_many([event]))[0]
         with self._lock:
             self._decisions[call.id] = rec.id
