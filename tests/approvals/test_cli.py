@@ -307,3 +307,5 @@ def test_refusals_are_recorded_once_each(pending):
     assert "carol" in refused[0][1]
     assert "alice was refused" in refused[1][1]
     assert "failed authentication as alice" in refused[2][1]
+    pause = next(a for a in alerts if "alice was refused" in a["message"])
+    assert pause["detail"]["command"].endswith("agent pause")  # the refused command, named

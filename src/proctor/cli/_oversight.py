@@ -4,6 +4,7 @@ the webhook, and the caller's identity (``--as NAME`` or ``PROCTOR_AS``, with th
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Iterator
@@ -11,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
@@ -142,8 +142,16 @@ def acting(
 
 
 def _command() -> str:
-    ctx = click.get_current_context(silent=True)
-    return ctx.command_path if ctx is not None else ""
+    """The command being run (``proctor approvals approve``), for the record; "" outside one.
+    Typer 0.2x carries its own copy of click, older ones use click: ask whichever runs."""
+    for module in ("typer._click.globals", "click"):
+        try:
+            current = importlib.import_module(module).get_current_context
+        except (ImportError, AttributeError):
+            continue
+        ctx = current(silent=True)
+        return str(ctx.command_path) if ctx is not None else ""
+    return ""
 
 
 def _record_refusal(queue: ApprovalQueue, who: str | None, why: str) -> None:
