@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from proctor.audit import AuditLog
+from proctor.audit import AuditLog, EventKind
 from proctor.demo import run_demo
 from proctor.policy._budget import account_key
 from proctor.store import create_store_engine
@@ -29,11 +29,12 @@ def test_the_demo_shows_a_budget_hold(tmp_path):
     assert "proctor budget status --policy" in out
     engine = create_store_engine(f"sqlite:///{db}")
     try:
-        bodies = [r.body for r in AuditLog(engine, None).records()]
+        bodies = [r.body for r in AuditLog(engine, None).records() if r.kind == EventKind.DECISION]
     finally:
         engine.dispose()
     budgeted = [b for b in bodies if "budget.goodwill" in b.get("rule_ids", ())]
     assert len(budgeted) == 4  # every decision names the budget, within it or not
+    # (outcome records name the rules too, for receipts: only the decisions are counted here)
     held = [b for b in budgeted if b["verdict"] == "HOLD"]
     assert len(held) == 1
     (reason,) = held[0]["reasons"]
