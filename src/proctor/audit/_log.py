@@ -227,10 +227,11 @@ class AuditLog:
         return self._append_prepared(batch, self._prepare(batch))
 
     def _prepare(self, batch: list[Event]) -> list[Pending]:
-        """The batch as the writer stores it; raises for a batch that cannot be recorded."""
+        """The batch as the writer stores it; raises for a batch that cannot be recorded (no
+        canonical JSON, links to records that are not in the log)."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
-        return [
+        pending = [
             Pending(
                 e.id,
                 str(e.kind),
@@ -240,17 +241,18 @@ class AuditLog:
             )
             for e in batch
         ]
+        try:
+            self._check_links(batch)
+        except SQLAlchemyError as exc:
+            raise AuditError(f"cannot append to the audit log: {exc}") from exc
+        return pending
 
     def _append_prepared(self, batch: list[Event], pending: list[Pending]) -> list[Record]:
         if not pending:
             return []
         schedule = Schedule(self.checkpoint_every, self.checkpoint_seconds, self._clock())
         ts = utc_now()
-        try:
-            self._check_links(batch)
-            written = self._write(pending, ts, schedule)
-        except SQLAlchemyError as exc:
-            raise AuditError(f"cannot append to the audit log: {exc}") from exc
+        written = self._write(pending, ts, schedule)  # links were checked by ``_prepare``
         records = [
             Record(
                 written.first_seq + i,

@@ -85,7 +85,6 @@ class GroupCommitLog(AuditLog):
         if not batch:
             return []
         pending = self._prepare(batch)  # a bad batch fails alone, before it joins a group
-        self._check_links(batch)
         ready = threading.Event()
         me = _Waiter(batch, pending, ready=ready)
         self._submit(me)
@@ -99,7 +98,6 @@ class GroupCommitLog(AuditLog):
         if not batch:
             return []
         pending = self._prepare(batch)
-        self._check_links(batch)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Record]] = loop.create_future()
         self._submit(_Waiter(batch, pending, loop, future))
