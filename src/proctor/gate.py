@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import dataclasses
 import functools
 import logging
 import re
@@ -479,7 +478,7 @@ class Gate:
         outcome = await self._enforce(session, call, decision, approved=True, execute=execute)
         if call.edit is None:
             return outcome
-        return dataclasses.replace(outcome, edit=await self.aview_edit(session, call.edit))
+        return replace(outcome, edit=await self.aview_edit(session, call.edit))
 
     async def aview_edit(self, session: Session, edit: ArgsEdit) -> ArgsEdit:
         """``edit`` as the agent of ``session`` may see it: its values pass through the
