@@ -81,10 +81,6 @@ class CachedControls(AgentControls):
             Autonomy[cap] if cap else None,
         )
 
-    def paused(self, agent: str) -> Pause | None:
-        state = self.status(agent)
-        return state if state is not None and state.paused else None
-
     def pause(self, agent: str, *, by: Principal, reason: str) -> Pause:
         state = super().pause(agent, by=by, reason=reason)
         self._put(agent, state)
