@@ -1,5 +1,5 @@
-"""docs/data-access.md and docs/credentials.md are executable: their Python example runs and
-prints what the page says."""
+"""docs/data-access.md, docs/credentials.md and docs/memory.md are executable: their Python
+example runs and prints what the page says."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("page", ["data-access.md", "credentials.md"])
+@pytest.mark.parametrize("page", ["data-access.md", "credentials.md", "memory.md"])
 def test_the_quick_start_runs_and_prints_what_the_page_shows(page, tmp_path):
     text = (ROOT / "docs" / page).read_text()
     code = re.findall(r"```python\n(.*?)```", text, re.DOTALL)[0]
