@@ -4,7 +4,9 @@ connection fails the append and the next one reconnects, threads share one chain
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
+import time
 import uuid
 
 import pytest
@@ -117,3 +119,55 @@ def test_short_lived_threads_do_not_exhaust_the_connection_pool(db_url, make_log
         t.join(timeout=30)
         assert not t.is_alive(), f"append {n} is stuck waiting for a connection"
     assert log.count() == 40
+
+
+def _hold_write_lock(path: str, seconds: float, held: threading.Event) -> threading.Thread:
+    """Another connection (another process, as far as SQLite can tell) holds the write lock."""
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        time.sleep(seconds)
+        other.execute("COMMIT")
+        other.close()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    held.wait(5)
+    return t
+
+
+def test_an_append_waits_for_another_writers_lock_then_commits(tmp_path, make_log):
+    path = str(tmp_path / "a.db")
+    log = make_log(f"sqlite:///{path}")
+    log.append(events_for(1)[0])  # the lent connection exists (and polls for the lock)
+    held = threading.Event()
+    t = _hold_write_lock(path, 0.2, held)
+    log.append(events_for(1)[0])
+    t.join()
+    assert [r.seq for r in log.records()] == [1, 2]
+
+
+def test_an_append_gives_up_after_the_busy_timeout(tmp_path, make_log, monkeypatch):
+    path = str(tmp_path / "a.db")
+    log = make_log(f"sqlite:///{path}")
+    log.append(events_for(1)[0])
+    monkeypatch.setattr(log._writer, "_timeout_ms", 50)
+    held = threading.Event()
+    t = _hold_write_lock(path, 0.5, held)
+    with pytest.raises(AuditError, match="locked"):
+        log.append(events_for(1)[0])
+    t.join()
+    assert [r.seq for r in log.records()] == [1]
+
+
+def test_connections_go_back_to_the_pool_with_their_busy_timeout(tmp_path, make_log):
+    log = make_log(f"sqlite:///{tmp_path / 'a.db'}")
+    log.append(events_for(1)[0])
+    log._lent.close()  # as when the log moves to another engine
+    pooled = [log.engine.raw_connection() for _ in range(log.engine.pool.checkedin())]
+    assert pooled  # the lent connection is among them
+    for conn in pooled:
+        assert conn.driver_connection.execute("PRAGMA busy_timeout").fetchone() == (30_000,)
+        conn.close()

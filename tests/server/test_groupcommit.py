@@ -123,3 +123,29 @@ def test_close_writes_what_is_queued_then_refuses(db_url):
     with pytest.raises(AuditError, match="closed"):
         log.append_many(_events("y", 1))
     engine.dispose()
+
+
+def test_a_committed_group_wakes_its_event_loop_once(log, monkeypatch):
+    """Every caller of a group gets its records from one wake-up of the loop, not one each."""
+    wakeups: list[object] = []
+
+    async def main() -> list[list[int]]:
+        loop = asyncio.get_running_loop()
+        real = loop.call_soon_threadsafe
+
+        def counted(callback, *args):  # type: ignore[no-untyped-def]
+            wakeups.append(callback)
+            return real(callback, *args)
+
+        monkeypatch.setattr(loop, "call_soon_threadsafe", counted)
+        with log._cond:  # the writer cannot take anything before all 20 are queued
+            futures = [
+                asyncio.ensure_future(log.aappend_many(_events(f"w{i}", 1))) for i in range(20)
+            ]
+            await asyncio.sleep(0)  # each task queues its batch
+        got = await asyncio.gather(*futures)
+        return [[r.seq for r in recs] for recs in got]
+
+    seqs = asyncio.run(main())
+    assert sorted(s for got in seqs for s in got) == list(range(1, 21))
+    assert len(wakeups) == 1  # one wake-up settled the 20 callers

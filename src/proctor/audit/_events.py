@@ -81,9 +81,8 @@ def _number_pattern(text: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){re.escape(text)}(?![\w]|\.\d)")
 
 
-def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
-    """A function that replaces every argument value quoted in a text (a rule's reason, an error
-    message) by ``<name>``: reasons may quote what they saw, the log must not keep it."""
+def _substitutions(args: Mapping[str, object]) -> list[tuple[str, re.Pattern[str] | None, str]]:
+    """(value as text, its pattern for numbers, argument name), longest value first."""
     subs: list[tuple[str, re.Pattern[str] | None, str]] = []
     for name, value in args.items():
         for leaf in _leaves(value):
@@ -97,11 +96,22 @@ def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
                 if len(text) >= 3:
                     subs.append((text, None, name))
     subs.sort(key=lambda s: -len(s[0]))  # longest first: a value inside another
+    return subs
+
+
+def _scrubber(args: Mapping[str, object]) -> Callable[[str | None], str | None]:
+    """A function that replaces every argument value quoted in a text (a rule's reason, an error
+    message) by ``<name>``: reasons may quote what they saw, the log must not keep it. The
+    values are listed on the first text to scrub (most records have none: an allowed call
+    has no reasons)."""
+    found: list[list[tuple[str, re.Pattern[str] | None, str]]] = []
 
     def scrub(text: str | None) -> str | None:
         if text is None:
             return None
-        for value, pattern, name in subs:
+        if not found:
+            found.append(_substitutions(args))
+        for value, pattern, name in found[0]:
             if value in text:
                 text = (
                     text.replace(value, f"<{name}>")

@@ -159,11 +159,11 @@ class AuditHook(GateHooks):
             self.log.signer,
         )
 
-    def _receipt(self, record: Record, call: ToolCall) -> Receipt | None:
+    def _receipt(self, record: Record, event: events.Event, call: ToolCall) -> Receipt | None:
         if not self.receipts or self.log.signer is None:
             return None
-        try:
-            return receipt_for(record, self.log.signer)
+        try:  # from the event just written: its body, without decoding the stored JSON
+            return receipt_for(record, self.log.signer, event.body)
         except Exception:  # the outcome is recorded; only its receipt is missing
             log.exception("cannot sign the receipt of call %s", call.id)
             return None
@@ -173,5 +173,6 @@ class AuditHook(GateHooks):
     ) -> Receipt | None:
         """Record the outcome; return its signed receipt (None with ``receipts`` off). No
         worker thread where the log has a writer of its own (``aappend_many``)."""
-        record = (await self.log.aappend_many([self._outcome_event(session, call, outcome)]))[0]
-        return self._receipt(record, call)
+        event = self._outcome_event(session, call, outcome)
+        record = (await self.log.aappend_many([event]))[0]
+        return self._receipt(record, event, call)

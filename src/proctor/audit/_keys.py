@@ -122,7 +122,7 @@ class Signer:
     private_key: Ed25519PrivateKey
     dev: bool = False
 
-    @property
+    @functools.cached_property
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
@@ -130,8 +130,9 @@ class Signer:
     def public_hex(self) -> str:
         return public_raw(self.public_key).hex()
 
-    @property
+    @functools.cached_property
     def key_id(self) -> str:
+        """The public key's id, derived once (every outcome record and receipt names it)."""
         return key_id(self.public_key)
 
     def digest_key(self) -> bytes:

@@ -112,9 +112,16 @@ class _Lent:
     (or checks a new one out when all are busy) and gives it back; a connection that failed is
     invalidated, never reused; a forked child never uses its parent's connections."""
 
-    def __init__(self, engine: Engine, errors: type[Exception]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        errors: type[Exception],
+        adopt: Callable[[Any], None],
+        release: Callable[[Any], None],
+    ) -> None:
         self._engine = engine
         self._errors = errors
+        self._adopt, self._release = adopt, release  # the writer's, per driver connection
         self._idle: list[PoolProxiedConnection] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
@@ -140,15 +147,27 @@ class _Lent:
             if self._idle:
                 return self._idle.pop()
         try:
-            return self._engine.raw_connection()
+            conn = self._engine.raw_connection()
         except (self._errors, SQLAlchemyError) as exc:
             raise AuditError(f"cannot append to the audit log: {exc}") from exc
+        try:
+            self._adopt(conn.driver_connection)
+        except BaseException as exc:
+            conn.invalidate()
+            if isinstance(exc, self._errors):
+                raise AuditError(f"cannot append to the audit log: {exc}") from exc
+            raise
+        return conn
 
     def close(self) -> None:
-        """Return the idle connections to the pool."""
+        """Return the idle connections to the pool, as the pool lent them."""
         with self._lock:
             idle, self._idle = self._idle, []
         for conn in idle:
+            try:
+                self._release(conn.driver_connection)
+            except self._errors as exc:
+                conn.invalidate(exc)
             conn.close()
 
 
@@ -182,7 +201,7 @@ class AuditLog:
     def _bind(self, engine: Engine) -> None:
         self._writer = writer_for(engine.dialect.name)
         self._driver_errors: type[Exception] = engine.dialect.loaded_dbapi.Error
-        self._lent = _Lent(engine, self._driver_errors)
+        self._lent = _Lent(engine, self._driver_errors, self._writer.adopt, self._writer.release)
 
     @property
     def engine(self) -> Engine:

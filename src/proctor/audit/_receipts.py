@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Engine, select
@@ -39,15 +40,17 @@ _RECEIPT_FIELDS = ("call_id", "tool", "status", "verdict", "rule_ids", "policy")
 _SESSION_FIELDS = ("agent", "tenant", "environment", "principal", "args_commitment")
 
 
-def receipt_for(record: Record, signer: Signer) -> Receipt:
+def receipt_for(record: Record, signer: Signer, body: Mapping[str, Any] | None = None) -> Receipt:
     """The signed receipt of an ``outcome`` record, with its opening: the salt of the argument
     commitment, re-derived from ``signer`` (None if another key made the commitment: after a
-    key rotation, only the old key re-derives it). Raises ``ReceiptError`` for another kind of
-    record, or an outcome recorded before receipts existed or before they named the session
-    and the arguments they cover."""
+    key rotation, only the old key re-derives it). ``body``: the record's body as it was
+    written (the event's), which spares decoding ``record.body_json``. Raises ``ReceiptError``
+    for another kind of record, or an outcome recorded before receipts existed or before they
+    named the session and the arguments they cover."""
     if record.kind != EventKind.OUTCOME:
         raise ReceiptError(f"record {record.seq} is a {record.kind!r} record, not an outcome")
-    body = json.loads(record.body_json)
+    if body is None:
+        body = json.loads(record.body_json)
     missing = [f for f in _RECEIPT_FIELDS if f not in body]
     if missing:
         raise ReceiptError(

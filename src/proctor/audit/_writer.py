@@ -19,6 +19,8 @@ values that depend on the head: the previous hash and the sequence number.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,12 +69,24 @@ class ChainWriter(ABC):
         self, driver: Any, records: Sequence[Pending], ts: str, schedule: Schedule
     ) -> Written: ...
 
+    def adopt(self, driver: Any) -> None:
+        """Prepare a driver connection before its first append (it is lent to appends only)."""
+        return None
+
+    def release(self, driver: Any) -> None:
+        """Undo ``adopt`` before the connection goes back to the engine's pool."""
+        return None
+
 
 def _due(seq: int, cp_seq: int, cp_at: float, schedule: Schedule) -> bool:
     return seq - cp_seq >= schedule.every or schedule.now - cp_at >= schedule.seconds
 
 
 class SqliteWriter(ChainWriter):
+    """``BEGIN IMMEDIATE`` waits for the write lock by polling every 0.1 to 2 ms, not through
+    SQLite's busy handler, whose sleeps grow to 100 ms (the tail latency of every append when
+    two processes write). It waits as long as the connection's busy timeout would have."""
+
     _HEAD = "SELECT seq, hash, checkpoint_seq, checkpoint_at FROM proctor_audit_head WHERE id = 1"
     _INSERT = (
         "INSERT INTO proctor_audit_records "
@@ -81,12 +95,39 @@ class SqliteWriter(ChainWriter):
     )
     _MOVE = "UPDATE proctor_audit_head SET seq = ?, hash = ?, checkpoint_at = ? WHERE id = 1"
 
+    def __init__(self) -> None:
+        self._timeout_ms = 30_000  # the driver's, read by ``adopt``
+
+    def adopt(self, driver: Any) -> None:
+        (self._timeout_ms,) = driver.execute("PRAGMA busy_timeout").fetchone()
+        driver.execute("PRAGMA busy_timeout = 0")  # busy: an error at once, polled in _begin
+
+    def release(self, driver: Any) -> None:
+        driver.execute(f"PRAGMA busy_timeout = {int(self._timeout_ms)}")
+
+    def _begin(self, cur: Any) -> None:
+        delay, deadline = 0.0001, 0.0
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                    raise
+                now = time.monotonic()
+                if not deadline:
+                    deadline = now + self._timeout_ms / 1000
+                elif now >= deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.002)
+
     def write(
         self, driver: Any, records: Sequence[Pending], ts: str, schedule: Schedule
     ) -> Written:
         cur = driver.cursor()
         try:
-            cur.execute("BEGIN IMMEDIATE")
+            self._begin(cur)
             try:
                 seq, head_hash, cp_seq, cp_at = cur.execute(self._HEAD).fetchone()
                 first_prev = prev = str(head_hash)

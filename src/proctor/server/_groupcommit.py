@@ -46,25 +46,34 @@ class _Waiter:
         self.records: list[Record] = []
         self.error: BaseException | None = None
 
-    def finish(self) -> None:
-        if self.ready is not None:
-            self.ready.set()
+    def settle(self) -> None:
+        """In the waiter's event loop: its future gets the records, or the error."""
+        future = self.future
+        if future is None or future.done():  # cancelled: its records are committed all the same
             return
-        if self.loop is None or self.future is None:  # unreachable: one or the other is set
-            return
+        if self.error is not None:
+            future.set_exception(self.error)
+        else:
+            future.set_result(self.records)
+
+
+def _finish(group: list[_Waiter]) -> None:
+    """Wake every waiter of a committed group: threads one by one, each event loop once (one
+    wake-up of the loop settles all its waiters' futures)."""
+    loops: dict[asyncio.AbstractEventLoop, list[_Waiter]] = {}
+    for w in group:
+        if w.ready is not None:
+            w.ready.set()
+        elif w.loop is not None:
+            loops.setdefault(w.loop, []).append(w)
+    for loop, waiters in loops.items():
         with contextlib.suppress(RuntimeError):  # the loop closed: nobody is waiting any more
-            self.loop.call_soon_threadsafe(_settle, self.future, self.records, self.error)
+            loop.call_soon_threadsafe(_settle_all, waiters)
 
 
-def _settle(
-    future: asyncio.Future[list[Record]], records: list[Record], error: BaseException | None
-) -> None:
-    if future.done():  # the caller was cancelled; its records are committed all the same
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(records)
+def _settle_all(waiters: list[_Waiter]) -> None:
+    for w in waiters:
+        w.settle()
 
 
 class GroupCommitLog(AuditLog):
@@ -148,8 +157,7 @@ class GroupCommitLog(AuditLog):
             for w in group:
                 w.records = records[at : at + len(w.events)]
                 at += len(w.events)
-        for w in group:
-            w.finish()
+        _finish(group)
 
     def close(self) -> None:
         """Write what is queued, stop the writer, then close the log."""
