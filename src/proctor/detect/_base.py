@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from proctor.detect._document import ContentKind, Document, Segment
+from proctor.detect._literal import INDEX, finditer_at, starts
 from proctor.detect._text import excerpt
 from proctor.model import Finding, Severity
 
@@ -101,17 +102,30 @@ class PatternDetector(Detector):
     contains one of its ``triggers`` (a substring test, far cheaper than a regex), and a match
     preceded by one of its ``unless_before`` words ("not ", "never ") is dropped. A match is
     mapped back to the original text's offsets and explained by its rule.
+
+    Most rules are also *gated* by the literals their matches start with (derived from the
+    pattern, see ``_literal``): one pass over the text finds where the literals of every rule
+    occur, and a gated rule is tried only at those positions, never when there is none.
     """
 
     rules: ClassVar[tuple[Rule, ...]]
     rescannable = True
     json_source: ClassVar[bool] = False  # also match a JSON document's own text, not only values
     _regexes: ClassVar[tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]
+    _gated: ClassVar[tuple[bool, ...]]
 
     @classmethod
     def regexes(cls) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
-        """Per rule: the pattern for lower-cased text, and a case-insensitive fallback."""
+        """Per rule: the pattern for lower-cased text, and a case-insensitive fallback. The
+        first call also registers the rules' literal prefixes with the shared gate."""
         if "_regexes" not in cls.__dict__:
+            gated = []
+            for i, rule in enumerate(cls.rules):
+                prefixes = starts(rule.pattern, re.MULTILINE)
+                if prefixes is not None:
+                    INDEX.add((cls, i), prefixes)
+                gated.append(prefixes is not None)
+            cls._gated = tuple(gated)
             cls._regexes = tuple(
                 (re.compile(r.pattern, re.MULTILINE), re.compile(r.pattern, re.M | re.I))
                 for r in cls.rules
@@ -123,13 +137,22 @@ class PatternDetector(Detector):
         segments = doc.segments
         if self.json_source and doc.kind is ContentKind.JSON:
             segments = [*segments, Segment(doc.source, "json document")]
+        cls, gated = type(self), self._gated
         for seg in segments:
             norm, low = seg.norm, seg.lowered
             same = len(low) == len(norm.text)  # lower() kept every offset (it almost always does)
-            for rule, (fast, slow) in zip(self.rules, regexes, strict=True):
+            hits = seg.literal_hits(INDEX) if same else None
+            for i, (rule, (fast, slow)) in enumerate(zip(self.rules, regexes, strict=True)):
+                positions = hits.get((cls, i)) if hits is not None and gated[i] else None
+                if positions is None and hits is not None and gated[i]:
+                    continue  # none of the literals its matches start with is in the text
                 if rule.triggers and not any(t in low for t in rule.triggers):
                     continue
-                for m in fast.finditer(low) if same else slow.finditer(norm.text):
+                if positions is not None:
+                    matches = finditer_at(fast, low, positions)
+                else:
+                    matches = fast.finditer(low) if same else slow.finditer(norm.text)
+                for m in matches:
                     if rule.unless_before and low[max(0, m.start() - 12) : m.start()].endswith(
                         rule.unless_before
                     ):

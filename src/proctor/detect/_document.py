@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from proctor.detect._html import extract_html
+from proctor.detect._literal import Hits, LiteralIndex
 from proctor.detect._text import Normalized, normalize
 
 
@@ -47,6 +48,16 @@ class Segment:
     @cached_property
     def lowered(self) -> str:
         return self.norm.text.lower()
+
+    def literal_hits(self, index: LiteralIndex) -> Hits:
+        """Where the rules' literal prefixes occur in ``lowered`` (computed once per segment)."""
+        cached: tuple[LiteralIndex, int, Hits] | None = self.__dict__.get("_literal_hits")
+        if cached is not None and cached[0] is index and cached[1] == index.version:
+            return cached[2]
+        version = index.version  # read first: a rule added meanwhile makes the cache stale
+        hits = index.hits(self.lowered)
+        self.__dict__["_literal_hits"] = (index, version, hits)
+        return hits
 
 
 @dataclass(eq=False)
