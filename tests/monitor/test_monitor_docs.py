@@ -44,3 +44,21 @@ def test_the_rules_shown_load():
     assert spec is not None
     assert [r.id for r in spec.rules] == ["refunds.spike", "injection.burst"]
     assert (spec.alerts.dedup, spec.destinations.young_for) == (30, 60)
+
+
+def test_the_value_shown_loads_and_computes():
+    from proctor.model import Environment, Session, ToolCall
+    from proctor.monitor._signals import call_value, value_expressions
+
+    text = PAGE.read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL) if "value:" in b]
+    policy = (
+        "version: 1\nagent: {name: bot, role: r, owner: o}\n"
+        "environments: {production: {max_autonomy: write}}\n"
+        "tools:\n  payments.refund: {autonomy: write, args: {amount: number}}\n"
+        "  credits.grant: {autonomy: write, args: {credits: integer}}\n" + block
+    )
+    exprs = value_expressions(load_policy_text(policy, "docs/monitoring.md"))
+    session = Session("bot", "p", "t", Environment.PRODUCTION)
+    grant = ToolCall("credits.grant", {"credits": 250}, session.id)
+    assert call_value(exprs, session, grant) == 2.5

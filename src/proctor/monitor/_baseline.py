@@ -1,9 +1,10 @@
 """One agent's baseline, and ``fold``: a closed minute goes in, alerts come out. Pure.
 
 A minute's values are keyed by series: ``calls``, ``calls:TOOL``, ``denials``, ``holds``,
-``overrides``, ``data_read``, ``injection`` and ``dest:HOST`` (calls naming that external
-host). The gate's hook and the simulation (``proctor bench monitor``) both feed minutes
-through ``Monitor.record`` and ``Monitor.tick``, which call this function: one algorithm.
+``overrides``, ``data_read``, ``injection``, ``value_moved`` and ``dest:HOST`` (calls naming
+that external host). The gate's hook and the simulation (``proctor bench monitor``) both feed
+minutes through ``Monitor.record`` and ``Monitor.tick``, which call this function: one
+algorithm.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ DEST = "dest:"
 TOOL = "calls:"
 MAX_DESTINATIONS = 10_000
 MAX_TOOL_SERIES = 64
-RATES = ("calls", "data_read", "injection")
+VALUE = "value_moved"
+RATES = ("calls", "data_read", "injection", VALUE)
 MEAN, VAR = "#mean", "#var"  # rings of what a rate series expected, beside its values
 
 

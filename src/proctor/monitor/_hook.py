@@ -36,8 +36,9 @@ from proctor.model import (
 )
 from proctor.monitor._metrics import OTHER, GateMetrics
 from proctor.monitor._monitor import Monitor
-from proctor.monitor._signals import call_signals
+from proctor.monitor._signals import call_signals, call_value, value_expressions
 from proctor.monitor._tracing import Tracing
+from proctor.policy._cel import Expression
 
 if TYPE_CHECKING:
     from proctor.gate import Gate
@@ -111,6 +112,7 @@ class MonitorHook(GateHooks):
         self.gate: Gate | None = None
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="proctor-monitor")
         self._queued = threading.Event()  # a tick is queued: do not queue another
+        self._values: dict[str, dict[str, Expression]] = {}  # policy name -> tool -> value
         if monitor is not None and metrics is not None:
             monitor.listeners.append(metrics.alert)
 
@@ -148,7 +150,13 @@ class MonitorHook(GateHooks):
         if self.monitor is not None and self.gate is not None:
             pol = self.gate.policies.get(session.agent, session.environment)
             plan = pol.tools.get(call.tool) if pol is not None else None
-            self.monitor.record(session.agent, call_signals(plan, call, decision))
+            value = None
+            if pol is not None:
+                exprs = self._values.get(pol.name)
+                if exprs is None:
+                    exprs = self._values[pol.name] = value_expressions(pol)
+                value = call_value(exprs, session, call)
+            self.monitor.record(session.agent, call_signals(plan, call, decision, value))
 
     async def on_outcome(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         if self.metrics is not None:

@@ -1,18 +1,25 @@
 """What one decision, one ingest or one judgement adds to an agent's minute.
 
 Destinations are host names only (the domain of an email address, the host of a URL): never
-the address, never an account number (an account becomes a short keyed digest).
+the address, never an account number (an account becomes a short keyed digest). The value a
+call moves (``value_moved``) is a number only: what ``monitoring.value`` computes, or by
+default the tool's amount in the policy's budgets, else its argument whose role is amount.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import logging
+import math
+from collections.abc import Iterator, Mapping
 
 from proctor.flow._rules import _host, role_of
-from proctor.model import Decision, Flag, ToolCall, Verdict
-from proctor.monitor._baseline import DEST, TOOL
-from proctor.policy import ToolPlan
+from proctor.model import Decision, Flag, Session, ToolCall, Verdict
+from proctor.monitor._baseline import DEST, TOOL, VALUE
+from proctor.policy import CompiledPolicy, ToolPlan
+from proctor.policy._cel import Expression, compile_expression, execute
+
+log = logging.getLogger("proctor.monitor")
 
 APPROVED = "approval."  # a held call that people approved (override of a hold)
 BREAK_GLASS = "breakglass."  # a held call that break-glass let through
@@ -54,10 +61,60 @@ def destinations(plan: ToolPlan | None, call: ToolCall) -> set[str]:
     return out
 
 
-def call_signals(plan: ToolPlan | None, call: ToolCall, decision: Decision) -> dict[str, float]:
-    """One decided call: ``calls``, ``calls:TOOL``, a denial, hold or override, and its
-    destinations (every verdict counts: a refused attempt is behaviour too). The execution of
-    an approved call is an override only: the call was counted when it was held."""
+def value_expressions(pol: CompiledPolicy) -> dict[str, Expression]:
+    """What a call of each tool moves: ``monitoring.value`` if the policy sets it (``{}``:
+    nothing), else the tool's amount in the first budget it spends from, else its numeric
+    argument whose role (declared, or implied by its name) is ``amount``."""
+    if pol.values is not None:
+        return dict(pol.values)
+    out: dict[str, Expression] = {}
+    for tool, plan in pol.tools.items():
+        budgets = pol.budgets_for(tool)
+        if budgets:
+            out[tool] = budgets[0].terms[tool].amount
+            continue
+        for name, arg in plan.spec.args.items():
+            if arg.type in ("integer", "number") and role_of(plan, name) == "amount":
+                source = f"args.{name}" if arg.required else f"has(args.{name}) ? args.{name} : 0"
+                out[tool] = compile_expression(source, plan.spec.args.keys())
+                break
+    return out
+
+
+def call_value(
+    expressions: Mapping[str, Expression], session: Session, call: ToolCall
+) -> float | None:
+    """What ``call`` moves (its absolute value), or None: the tool has no expression, or it
+    failed or gave something other than a finite number (logged; the call still counts)."""
+    expr = expressions.get(call.tool)
+    if expr is None:
+        return None
+
+    def context(name: str) -> object:
+        if name == "env":
+            return session.environment.value
+        return call.tool if name == "tool" else getattr(session, name)
+
+    try:
+        out = execute(expr, call.args, context)
+        if isinstance(out, str):
+            out = float(out)
+    except Exception as exc:
+        log.debug("monitoring.value of %s failed: %s: %s", call.tool, type(exc).__name__, exc)
+        return None
+    if isinstance(out, bool) or not isinstance(out, int | float) or not math.isfinite(out):
+        log.debug("monitoring.value of %s is %r, not a number", call.tool, type(out).__name__)
+        return None
+    return abs(float(out))
+
+
+def call_signals(
+    plan: ToolPlan | None, call: ToolCall, decision: Decision, value: float | None = None
+) -> dict[str, float]:
+    """One decided call: ``calls``, ``calls:TOOL``, a denial, hold or override, its
+    destinations and the ``value`` it moves (every verdict counts: a refused attempt is
+    behaviour too). The execution of an approved call is an override only: the call was
+    counted when it was held."""
     rules = [h.rule_id for s in decision.steps for h in s.hits]
     if decision.verdict is Verdict.ALLOW and any(r.startswith(APPROVED) for r in rules):
         return {"overrides": 1.0}
@@ -70,4 +127,6 @@ def call_signals(plan: ToolPlan | None, call: ToolCall, decision: Decision) -> d
         values["overrides"] = 1.0
     for host in destinations(plan, call):
         values[DEST + host] = 1.0
+    if value:
+        values[VALUE] = value
     return values

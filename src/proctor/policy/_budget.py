@@ -16,10 +16,8 @@ from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
-import cel
-
 from proctor.model import ApprovalRequirement, RuleHit, Step, StepResult, StepStatus, Verdict
-from proctor.policy._cel import CelCheckError, Expression, compile_expression
+from proctor.policy._cel import CelCheckError, Expression, compile_expression, execute
 
 if TYPE_CHECKING:
     from proctor.policy._engine import DecisionRequest
@@ -210,24 +208,10 @@ def account_key(value: str, tenant: str, clear: Callable[[str], str] | None = No
 
 
 def _run(expr: Expression, args: Mapping[str, object], req: DecisionRequest) -> object:
-    out: dict[str, object] = {}
-    for name in expr.variables:
-        if name == "args":
-            out["args"] = dict(args)
-        elif name == "env":
-            out["env"] = req.environment.value
-        else:
-            out[name] = getattr(req, name)  # agent, tool, principal, tenant
-    if expr.flat:
-        for k in expr.value_args:
-            if k in args:
-                out[f"_arg_{k}"] = args[k]
-        for k in expr.has_args:
-            out[f"_has_{k}"] = k in args
-        for k in expr.size_args:
-            if isinstance(v := args.get(k), list | dict | tuple):
-                out[f"_size_{k}"] = len(v)
-    return expr.program.execute(cel.Context(variables=out))
+    def context(name: str) -> object:
+        return req.environment.value if name == "env" else getattr(req, name)
+
+    return execute(expr, args, context)
 
 
 def charges(

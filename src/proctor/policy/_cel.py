@@ -9,7 +9,7 @@ call at run time.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import cel
@@ -177,3 +177,24 @@ def _flatten(
         tuple(dict.fromkeys(has_args)),
         tuple(dict.fromkeys(size_args)),
     )
+
+
+def execute(
+    expr: Expression, args: Mapping[str, object], context: Callable[[str], object]
+) -> object:
+    """Run ``expr`` on a call's (validated) ``args``; ``context(name)`` gives the value of each
+    other context variable it reads (``env``, ``agent``, ``tool``, ``principal``, ``tenant``).
+    Raises what CEL raises (a missing argument, a type error)."""
+    out: dict[str, object] = {}
+    for name in expr.variables:
+        out[name] = dict(args) if name == "args" else context(name)
+    if expr.flat:
+        for k in expr.value_args:
+            if k in args:
+                out[f"_arg_{k}"] = args[k]
+        for k in expr.has_args:
+            out[f"_has_{k}"] = k in args
+        for k in expr.size_args:
+            if isinstance(v := args.get(k), list | dict | tuple):
+                out[f"_size_{k}"] = len(v)
+    return expr.program.execute(cel.Context(variables=out))

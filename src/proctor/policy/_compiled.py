@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -149,6 +150,9 @@ class CompiledPolicy:
     tools: dict[str, ToolPlan]
     session_rate_rules: tuple[RateRule, ...]
     budgets: tuple[CompiledBudget, ...] = ()  # docs/budgets.md
+    # monitoring.value, compiled: tool -> what a call moves (None: the defaults, which the
+    # monitor derives from the budgets and the arguments whose role is amount)
+    values: Mapping[str, Expression] | None = None
     name: str = field(init=False)  # "agent@digest12": which policy version decided
     _budgets_by_tool: dict[str, tuple[CompiledBudget, ...]] = field(init=False, repr=False)
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from proctor.errors import PolicyConflictError, PolicyError, PolicyProblem, UnknownAgentError
 from proctor.model import ApprovalRequirement, Environment, Verdict
 from proctor.policy._budget import compile_budgets
-from proctor.policy._cel import CelCheckError, compile_expression
+from proctor.policy._cel import CelCheckError, Expression, compile_expression
 from proctor.policy._compiled import (
     CompiledConstraint,
     CompiledPolicy,
@@ -122,9 +122,23 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
     budgets, budget_problems = compile_budgets(spec)
     for path, message in budget_problems:
         problem(path, message)
+    values: dict[str, Expression] | None = None
+    if spec.monitoring is not None and spec.monitoring.value is not None:
+        values = {}
+        for tool_name, source in spec.monitoring.value.items():
+            declared = spec.tools.get(tool_name)
+            if declared is None:  # monitoring_problems reported it
+                continue
+            measurable = [n for n, a in declared.args.items() if a.type in ("array", "object")]
+            try:
+                values[tool_name] = compile_expression(source, declared.args.keys(), measurable)
+            except CelCheckError as exc:
+                problem(("monitoring", "value", tool_name), str(exc))
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.line or 0, p.field)))
-    return CompiledPolicy(spec, located.file, digest, plans, session_rate_rules(spec), budgets)
+    return CompiledPolicy(
+        spec, located.file, digest, plans, session_rate_rules(spec), budgets, values
+    )
 
 
 def load_policy_text(text: str, file: str = "<policy>") -> CompiledPolicy:

@@ -21,6 +21,7 @@ SIGNALS = (
     "new_destination",
     "off_hours",
     "injection",
+    "value_moved",
 )
 """What the monitor measures per agent each minute (``calls`` also per agent and tool)."""
 
@@ -36,6 +37,7 @@ Signal = Literal[
     "new_destination",
     "off_hours",
     "injection",
+    "value_moved",
 ]
 SeverityName = Literal["info", "low", "medium", "high", "critical"]
 SinkName = Literal["audit", "log", "webhook"]
@@ -78,7 +80,8 @@ class AlertRule(_Strict):
         description="calls, denials, holds, overrides (shares of calls), data_read (characters "
         "of tool output read), new_destination (calls to a destination first seen within "
         "`destinations.young_for`), off_hours (calls in hours that are usually quiet), "
-        "injection (contents and arguments judged hostile)."
+        "injection (contents and arguments judged hostile), value_moved (the money or value "
+        "the agent's calls move, as `monitoring.value` computes it)."
     )
     tool: str | None = Field(
         default=None,
@@ -174,6 +177,20 @@ class Destinations(_Strict):
     )
 
 
+VALUE_SCORE = 8.0
+VALUE_WINDOW = 30
+
+
+def _value_text(value: object) -> object:
+    """``payments.refund: 1`` (a constant) is the expression ``1``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+ValueExpression = Annotated[str, BeforeValidator(_value_text), Field(min_length=1)]
+
+
 def _default_rules() -> list[AlertRule]:
     return [
         AlertRule(
@@ -230,13 +247,20 @@ class MonitoringPolicy(_Strict):
     rules: list[AlertRule] = Field(
         default_factory=_default_rules,
         description="Alert rules. Unset: calls.spike, calls.sustained, denials.drift, holds.drift, "
-        "data_read.spike, new_destination, off_hours, injection.burst "
+        "data_read.spike, value_moved.spike, new_destination, off_hours, injection.burst "
         "(see docs/monitoring.md).",
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings, description="Sinks and caps.")
     contain: Containment = Field(default_factory=Containment, description="Automatic containment.")
     destinations: Destinations = Field(
         default_factory=Destinations, description="What counts as a new destination."
+    )
+    value: dict[Annotated[str, Field(pattern=TOOL)], ValueExpression] | None = Field(
+        default=None,
+        description="The money or value a call of each tool moves (the `value_moved` signal): "
+        "a CEL expression over the call (args, env, agent, tool, principal, tenant) that "
+        "yields a number, e.g. `payments.refund: args.amount`. Unset: each tool's amount in "
+        "the policy's budgets, else its argument whose role is `amount`. `{}`: off.",
     )
 
 
@@ -254,3 +278,7 @@ def monitoring_problems(
         seen.setdefault(rule.id, i)
         if rule.tool is not None and rule.tool not in tools:
             yield (*path, "tool"), f"tool {rule.tool!r} is not one of the policy's tools"
+    for tool in spec.value or {}:
+        if tool not in tools:
+            path = ("monitoring", "value", tool)
+            yield path, f"tool {tool!r} is not one of the policy's tools"
