@@ -101,7 +101,12 @@ def test_long_prefix_sets_are_cut_to_fit() -> None:
 
 
 @pytest.mark.parametrize(("cls", "i", "rule"), RULES, ids=IDS)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    # from_regex filters out the strings that fail a \b: many, for some rules
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_gate_never_skips_a_match(
     cls: type[PatternDetector], i: int, rule: object, data: st.DataObject

@@ -160,10 +160,11 @@ def _trie(strings: Iterable[str]) -> str:
 
 
 Hits = dict[Hashable, list[int]]  # owner -> sorted positions where one of its prefixes occurs
-_Owned = tuple[tuple[str, frozenset[Hashable]], ...]  # (prefix, its owners)
-# the trie regex of the anchored prefixes, the owners of each (longest) one found, and the
-# other prefixes (found anywhere, not only at \b) grouped by their first characters
-_Compiled = tuple[re.Pattern[str], dict[str, frozenset[Hashable]], tuple[tuple[str, _Owned], ...]]
+# the trie regex of the anchored prefixes (tried at \b) and the owners of each (longest) one
+# found there; the same for the other prefixes (found anywhere)
+_Compiled = tuple[
+    re.Pattern[str], dict[str, frozenset[Hashable]], re.Pattern[str], dict[str, frozenset[Hashable]]
+]
 
 
 class LiteralIndex:
@@ -192,47 +193,44 @@ class LiteralIndex:
         with self._lock:
             if self._compiled is None:
                 anchored = {p[1:]: o for p, o in self._owners.items() if p.startswith(ANCHOR)}
-                covers = {
-                    a: frozenset().union(*(anchored.get(a[:n], ()) for n in range(1, len(a) + 1)))
-                    for a in anchored
-                }
-                groups: dict[str, list[tuple[str, frozenset[Hashable]]]] = {}
-                for p, o in sorted(self._owners.items()):
-                    if not p.startswith(ANCHOR):
-                        groups.setdefault(p[:MIN_LEN], []).append((p, frozenset(o)))
-                plain = tuple((head, tuple(g)) for head, g in groups.items())
-                regex = re.compile(r"\b(?=(" + (_trie(anchored) or "(?!)") + "))")
-                self._compiled = (regex, covers, plain)
+                plain = {p: o for p, o in self._owners.items() if not p.startswith(ANCHOR)}
+                self._compiled = (
+                    re.compile(r"\b(?=(" + (_trie(anchored) or "(?!)") + "))"),
+                    _covers(anchored),
+                    re.compile("(" + (_trie(plain) or "(?!)") + ")"),
+                    _covers(plain),
+                )
             return self._compiled
 
     def hits(self, text: str) -> Hits:
-        regex, covers, groups = self._compile()
+        anchored, anchored_covers, plain, plain_covers = self._compile()
         out: Hits = {}
-        for m in regex.finditer(text):
+        for m in anchored.finditer(text):
             pos = m.start()
-            for owner in covers[m.group(1)]:
+            for owner in anchored_covers[m.group(1)]:
                 out.setdefault(owner, []).append(pos)
-        plain = False
-        ascii_text = text.isascii()
-        for head, group in groups:
-            if (ascii_text and not head.isascii()) or head not in text:
-                continue
-            for p, owners in group:
-                for pos in _occurrences(text, p):
-                    plain = True
-                    for owner in owners:
-                        out.setdefault(owner, []).append(pos)
-        if plain:
-            for positions in out.values():
-                positions.sort()
+        # The other prefixes: a consuming regex, whose first characters let the engine skip
+        # ahead in C; each search resumes one character after the last hit, so that
+        # overlapping occurrences are all found.
+        found = plain.search(text)
+        if found is None:
+            return out
+        while found is not None:
+            pos = found.start()
+            for owner in plain_covers[found.group(1)]:
+                out.setdefault(owner, []).append(pos)
+            found = plain.search(text, pos + 1)
+        for positions in out.values():
+            positions.sort()
         return out
 
 
-def _occurrences(text: str, s: str) -> Iterator[int]:
-    pos = text.find(s)
-    while pos >= 0:
-        yield pos
-        pos = text.find(s, pos + 1)
+def _covers(owners: dict[str, set[Hashable]]) -> dict[str, frozenset[Hashable]]:
+    """For each prefix: the owners of it and of every shorter prefix it starts with (all of
+    them occur where it does)."""
+    return {
+        s: frozenset().union(*(owners.get(s[:n], ()) for n in range(1, len(s) + 1))) for s in owners
+    }
 
 
 def finditer_at(
