@@ -38,13 +38,18 @@ CONFUSABLES: dict[str, str] = {
 }  # fmt: skip
 
 
-_SPECIAL = re.compile(
+# Every character that normalization maps specially (and that the hidden.unicode detector
+# reports): zero-width, bidi, tag characters and look-alikes.
+SPECIAL = re.compile(
     "["
     + "".join(sorted(ZERO_WIDTH | BIDI))
     + "\U000e0000-\U000e007f"
     + "".join(sorted(CONFUSABLES))
     + "]"
 )
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def is_invisible(ch: str) -> bool:
@@ -91,14 +96,13 @@ def _mapped(ch: str) -> str:
 
 def normalize(text: str) -> Normalized:
     """NFKC, confusables mapped to ASCII, invisible characters dropped; offsets kept."""
-    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _SPECIAL.search(text)):
+    if text.isascii() or (unicodedata.is_normalized("NFKC", text) and not SPECIAL.search(text)):
         return Normalized(text, text, None)  # nothing to change: identity, no offset table
     out: list[str] = []
     origin: list[int] = []
     last = 0
-    for i, ch in enumerate(text):
-        if ch < "\x80":
-            continue
+    for found in _NON_ASCII.finditer(text):  # ASCII characters stay as they are: skipped in C
+        i, ch = found.start(), found.group()
         m = _mapped(ch)
         if m == ch:
             continue

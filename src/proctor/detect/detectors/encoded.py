@@ -89,7 +89,20 @@ _WHOLE: tuple[tuple[str, str, re.Pattern[str], Callable[[str], str | None]], ...
     ("url", "%", _URL, _url),
     ("html-entities", "&", _ENT, _entities),
 )
-_COMMON = re.compile(r"\b(?:the|and|you|your|to|of|all|is|this|instructions?|ignore)\b", re.I)
+_COMMON_WORDS = "the|and|you|your|to|of|all|is|this|instructions?|ignore"
+_COMMON = re.compile(rf"\b(?:{_COMMON_WORDS})\b", re.I)
+# The same words rot13-encoded: counting them in a text counts _COMMON in its rot13 (rot13
+# keeps each letter's case and \b), without translating it. Exact unless the text holds one of
+# the non-ASCII letters that re.I matches with an ASCII one (dotted and dotless i, long s,
+# Kelvin sign): rot13 leaves those as they are, so such a text takes the slow path.
+_COMMON_ROT13 = re.compile(
+    "(?=[" + "".join(sorted({w[0] for w in _COMMON_WORDS.translate(_ROT13).split("|")})) + "])"
+    rf"\b(?:{_COMMON_WORDS.translate(_ROT13)})\b",
+    re.I,
+)
+_CASE_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
+# A hex run (_HEX's first form) has 24 hex digits in a row; its second form has "\x".
+_HEX_DIGITS = re.compile(r"[0-9A-Fa-f]{24}")
 
 
 def candidates(text: str) -> Iterator[tuple[str, int, int, str]]:
@@ -98,6 +111,8 @@ def candidates(text: str) -> Iterator[tuple[str, int, int, str]]:
     for name, needle, pattern, decode in _RUNS:
         if needle and needle not in text:
             continue
+        if pattern is _HEX and "\\x" not in text and _HEX_DIGITS.search(text) is None:
+            continue  # no hex run: skip the costlier scan
         for m in pattern.finditer(text):
             decoded = decode(m.group())
             if decoded is not None and _readable(decoded):
@@ -133,6 +148,11 @@ class EncodedInstructions(Detector):
             if inner:
                 yield self._report(seg, start, end, name, inner)
         if self.config["rot13"] and "rot13" not in layer:
+            text = seg.text
+            if (text.isascii() or _CASE_FOLDS_TO_ASCII.search(text) is None) and len(
+                _COMMON_ROT13.findall(text)
+            ) < 2:
+                return  # fast path: its rot13 has fewer than 2 common words (tested below)
             flipped = seg.text.translate(_ROT13)
             common = len(_COMMON.findall(flipped))
             if common < 2 or common <= len(_COMMON.findall(seg.text)):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from proctor.detect._base import Detector, ScanContext
 from proctor.detect._document import Document, Segment
-from proctor.detect._text import CONFUSABLES, TAG_FIRST
+from proctor.detect._text import CONFUSABLES, SPECIAL, TAG_FIRST
 from proctor.model import Finding, Severity
 
 _TAGS = re.compile("[\U000e0000-\U000e007f]+")
@@ -36,6 +36,8 @@ class InvisibleUnicode(Detector):
 
     def _segment(self, seg: Segment, ctx: ScanContext) -> Iterator[Finding]:
         text = seg.text
+        if SPECIAL.search(text) is None:
+            return  # fast path: no tag, bidi, zero-width or look-alike character at all
         for m in _TAGS.finditer(text):
             hidden = "".join(
                 chr(ord(c) - TAG_FIRST) for c in m.group() if 0x20 <= ord(c) - TAG_FIRST < 0x7F
