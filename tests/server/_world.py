@@ -147,11 +147,14 @@ def enroll(gw: Gateway) -> dict[str, str]:
 
 @contextmanager
 def running(
-    settings: GatewaySettings, transport: httpx.AsyncBaseTransport | None = None
+    settings: GatewaySettings,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    lean: bool = True,
 ) -> Iterator[World]:
     gw = Gateway(settings, transport=transport, worker_interval=0.2)
     keys = enroll(gw)
-    app = create_app(settings, gateway=gw)
+    app = create_app(settings, gateway=gw, lean=lean)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield World(gw, client, keys)

@@ -52,6 +52,7 @@ def serve(
         import uvicorn
 
         from proctor.server import GatewaySettings, create_app
+        from proctor.server._http import OneWriteProtocol
     except ImportError as exc:
         err.print(
             "[red]error[/] the gateway needs the server extra: "
@@ -82,4 +83,5 @@ def serve(
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=10,
+        http=OneWriteProtocol,  # head and body in one write
     )

@@ -45,6 +45,7 @@ from proctor.model import (
 )
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
+from proctor.server._hot import LeanDecide, decision_body, decision_response
 from proctor.server._limits import BodyLimit
 from proctor.server._memory_routes import install as install_memory
 from proctor.server._metrics import Measure, Metrics
@@ -76,36 +77,6 @@ _ERRORS: dict[int, dict[str, Any]] = {
 
 def _problem(status: int, kind: str, message: str, headers: Mapping[str, str] | None = None) -> Any:
     return JSONResponse({"error": kind, "message": message}, status, headers=headers)
-
-
-def _hits(decision: Decision) -> list[dict[str, Any]]:
-    return [
-        {
-            "step": str(s.step),
-            "verdict": s.verdict.name,
-            "status": str(s.status),
-            "hits": [
-                {"rule_id": h.rule_id, "verdict": h.verdict.name, "reason": h.reason}
-                for h in s.hits
-            ],
-        }
-        for s in decision.steps
-    ]
-
-
-def _decision(outcome: Outcome, tool: str) -> dict[str, Any]:
-    d = outcome.decision
-    return {
-        "call_id": outcome.call_id,
-        "tool": tool,
-        "verdict": d.verdict.name,
-        "status": str(outcome.status),
-        "approval_id": outcome.approval_id,
-        "reasons": list(d.reasons),
-        "rule_ids": list(d.rule_ids),
-        "steps": _hits(d),
-        "receipt": None if outcome.receipt is None else outcome.receipt.to_dict(),
-    }
 
 
 def _approval(req: ApprovalRequest) -> m.ApprovalOut:
@@ -194,9 +165,12 @@ ApprovalId = Annotated[str, Path(pattern=m.ID)]
 AgentName = Annotated[str, Path(pattern=m.NAME)]
 
 
-def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings, *, gateway: Gateway | None = None, lean: bool = True
+) -> FastAPI:
     """The gateway's ASGI application. The ``Gateway`` is built at startup (in the serving event
-    loop) unless given."""
+    loop) unless given. ``lean``: the common case of ``decide`` is answered by the lean route
+    (``_hot``), in front of FastAPI; the answers are the same."""
     metrics = Metrics()
     holder: dict[str, Gateway] = {} if gateway is None else {"gw": gateway}
 
@@ -228,6 +202,10 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
         max_bytes=settings.max_body_bytes,
         on_refuse=lambda: metrics.refusals.labels("too_large").inc(),
     )
+    if lean:  # added last: the outermost of the application's middleware
+        app.add_middleware(
+            LeanDecide, gateway=lambda: holder.get("gw"), settings=settings, metrics=metrics
+        )
 
     def gw() -> Gateway:
         return holder["gw"]
@@ -420,7 +398,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             confidence=body.confidence,
         )
         metrics.verdicts.labels("decide", opened.session.agent, outcome.decision.verdict.name).inc()
-        return JSONResponse(_decision(outcome, body.tool))  # the hot path: no second validation
+        return decision_response(outcome, body.tool)  # the bytes the lean route sends
 
     @app.post("/v1/sessions/{session_id}/call", response_model=m.CallOut, tags=["sessions"])
     async def call(session_id: SessionId, body: m.CallIn, who: Who) -> dict[str, Any]:
@@ -435,7 +413,7 @@ def create_app(settings: GatewaySettings, *, gateway: Gateway | None = None) -> 
             confidence=body.confidence,
         )
         metrics.verdicts.labels("call", opened.session.agent, outcome.decision.verdict.name).inc()
-        out = _decision(outcome, body.tool)
+        out = decision_body(outcome, body.tool)
         out.update(
             result=to_jsonable_python(outcome.result, fallback=repr),
             text=outcome.view,

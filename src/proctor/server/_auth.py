@@ -9,6 +9,7 @@ working within ``ttl``. A failed authentication is never cached and is recorded 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -70,19 +71,54 @@ class Authenticator:
         self._cache: OrderedDict[str, tuple[float, Caller]] = OrderedDict()
         self._max = max_entries
         self._lock = threading.Lock()
+        self._flights: dict[str, asyncio.Future[Caller | None]] = {}  # digest -> a registry read
 
-    async def authenticate(self, name: str, key: str) -> Caller:
-        digest = hashlib.sha256(f"{name}\x00{key}".encode()).hexdigest()
-        now = time.monotonic()
+    @staticmethod
+    def _digest(name: str, key: str) -> str:
+        return hashlib.sha256(f"{name}\x00{key}".encode()).hexdigest()
+
+    def cached(self, name: str, key: str) -> Caller | None:
+        """The caller if this credential was authenticated less than ``ttl`` seconds ago."""
+        digest = self._digest(name, key)
         with self._lock:
             hit = self._cache.get(digest)
-            if hit is not None and hit[0] > now:
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+    async def authenticate(self, name: str, key: str) -> Caller:
+        """The caller, from the cache or the registry. Concurrent requests with a credential
+        not cached (a busy agent when its entry expires) wait for one registry read; if it
+        fails, each checks for itself (every failed attempt is recorded)."""
+        digest = self._digest(name, key)
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            hit = self._cache.get(digest)
+            if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
+            flight = self._flights.get(digest)
+            joined = flight is not None and flight.get_loop() is loop
+            if flight is None or not joined:
+                flight = self._flights[digest] = loop.create_future()
+        if joined:
+            caller = await asyncio.shield(flight)  # a cancelled waiter cancels only itself
+            return caller if caller is not None else await self._check(name, key)
+        caller = None
+        try:
+            caller = await self._check(name, key)
+            return caller
+        finally:
+            with self._lock:
+                if self._flights.get(digest) is flight:
+                    del self._flights[digest]
+            flight.set_result(caller)
+
+    async def _check(self, name: str, key: str) -> Caller:
+        now = time.monotonic()
         principal = await self.queue.run(self.queue.access.authenticate, name, key)
         grant = None
         if principal.has(Role.AGENT):
             grant = await self.queue.run(self.queue.grants.get, principal.name)
         caller = Caller(principal, grant)
+        digest = self._digest(name, key)
         if self.ttl > 0:
             with self._lock:
                 self._cache[digest] = (now + self.ttl, caller)
