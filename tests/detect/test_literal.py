@@ -138,23 +138,23 @@ def test_gate_never_skips_a_match_in_word_soup(text: str) -> None:
 def test_index_hits_are_every_occurrence(prefixes: list[tuple[bool, str]], text: str) -> None:
     index = LiteralIndex()
     for n, (anchored, p) in enumerate(prefixes):
-        index.add(n, [ANCHOR + p if anchored else p])
-    expected: dict[object, list[int]] = {}
+        index.add(("g", n), [ANCHOR + p if anchored else p])
+    expected: dict[tuple[object, int], list[int]] = {}
     for n, (anchored, p) in enumerate(prefixes):
         for pos in range(len(text)):
             if text.startswith(p, pos) and (
                 not anchored or re.compile(r"\b").match(text, pos) is not None
             ):
-                expected.setdefault(n, []).append(pos)
+                expected.setdefault(("g", n), []).append(pos)
     got = {k: sorted(set(v)) for k, v in index.hits(text).items()}
     assert got == expected
 
 
 def test_an_index_recompiles_when_a_rule_is_added() -> None:
     index = LiteralIndex()
-    index.add("a", [ANCHOR + "ignore"])
+    index.add(("a", 0), [ANCHOR + "ignore"])
     before = index.version
-    assert index.hits("please ignore it") == {"a": [7]}
-    index.add("b", ["it"])
+    assert index.hits("please ignore it") == {("a", 0): [7]}
+    index.add(("b", 0), ["it"])
     assert index.version > before
-    assert index.hits("please ignore it") == {"a": [7], "b": [14]}
+    assert index.hits("please ignore it") == {("a", 0): [7], ("b", 0): [14]}

@@ -113,6 +113,7 @@ class PatternDetector(Detector):
     json_source: ClassVar[bool] = False  # also match a JSON document's own text, not only values
     _regexes: ClassVar[tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]]
     _gated: ClassVar[tuple[bool, ...]]
+    _ungated: ClassVar[tuple[int, ...]]  # the rules always tried (their triggers permitting)
 
     @classmethod
     def regexes(cls) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
@@ -126,6 +127,7 @@ class PatternDetector(Detector):
                     INDEX.add((cls, i), prefixes)
                 gated.append(prefixes is not None)
             cls._gated = tuple(gated)
+            cls._ungated = tuple(i for i, g in enumerate(gated) if not g)
             cls._regexes = tuple(
                 (re.compile(r.pattern, re.MULTILINE), re.compile(r.pattern, re.M | re.I))
                 for r in cls.rules
@@ -137,15 +139,18 @@ class PatternDetector(Detector):
         segments = doc.segments
         if self.json_source and doc.kind is ContentKind.JSON:
             segments = [*segments, Segment(doc.source, "json document")]
-        cls, gated = type(self), self._gated
+        cls, rules = type(self), self.rules
         for seg in segments:
             norm, low = seg.norm, seg.lowered
             same = len(low) == len(norm.text)  # lower() kept every offset (it almost always does)
             hits = seg.literal_hits(INDEX) if same else None
-            for i, (rule, (fast, slow)) in enumerate(zip(self.rules, regexes, strict=True)):
-                positions = hits.get((cls, i)) if hits is not None and gated[i] else None
-                if positions is None and hits is not None and gated[i]:
-                    continue  # none of the literals its matches start with is in the text
+            if hits is None:
+                order: Iterable[int] = range(len(rules))
+            else:  # the ungated rules, and the gated ones whose literals occur in the text
+                order = sorted([*(i for group, i in hits if group is cls), *self._ungated])
+            for i in order:
+                rule, (fast, slow) = rules[i], regexes[i]
+                positions = hits.get((cls, i)) if hits is not None else None
                 if rule.triggers and not any(t in low for t in rule.triggers):
                     continue
                 if positions is not None:

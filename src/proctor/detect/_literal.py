@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import re
 import threading
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 # The regex parser of the standard library and its opcodes (``re._parser`` since Python 3.11;
@@ -159,11 +159,12 @@ def _trie(strings: Iterable[str]) -> str:
     return build(root)
 
 
-Hits = dict[Hashable, list[int]]  # owner -> sorted positions where one of its prefixes occurs
+Owner = tuple[object, int]  # whose prefixes: a group (a detector class) and an index (a rule)
+Hits = dict[Owner, list[int]]  # owner -> sorted positions where one of its prefixes occurs
 # the trie regex of the anchored prefixes (tried at \b) and the owners of each (longest) one
 # found there; the same for the other prefixes (found anywhere)
 _Compiled = tuple[
-    re.Pattern[str], dict[str, frozenset[Hashable]], re.Pattern[str], dict[str, frozenset[Hashable]]
+    re.Pattern[str], dict[str, frozenset[Owner]], re.Pattern[str], dict[str, frozenset[Owner]]
 ]
 
 
@@ -177,12 +178,13 @@ class LiteralIndex:
     """
 
     def __init__(self) -> None:
-        self._owners: dict[str, set[Hashable]] = {}  # prefix (anchor kept) -> owners
+        self._owners: dict[str, set[Owner]] = {}  # prefix (anchor kept) -> owners
         self._lock = threading.Lock()
         self._compiled: _Compiled | None = None
         self.version = 0  # grows each time the prefixes change
 
-    def add(self, owner: Hashable, prefixes: Iterable[str]) -> None:
+    def add(self, owner: Owner, prefixes: Iterable[str]) -> None:
+        """Register ``owner``'s prefixes (from ``starts``)."""
         with self._lock:
             for p in prefixes:
                 self._owners.setdefault(p, set()).add(owner)
@@ -225,7 +227,7 @@ class LiteralIndex:
         return out
 
 
-def _covers(owners: dict[str, set[Hashable]]) -> dict[str, frozenset[Hashable]]:
+def _covers(owners: dict[str, set[Owner]]) -> dict[str, frozenset[Owner]]:
     """For each prefix: the owners of it and of every shorter prefix it starts with (all of
     them occur where it does)."""
     return {
