@@ -115,19 +115,31 @@ class PatternDetector(Detector):
     _gated: ClassVar[tuple[bool, ...]]
     _ungated: ClassVar[tuple[int, ...]]  # the rules always tried (their triggers permitting)
 
+    def __init__(self, **options: float | int | str | bool) -> None:
+        super().__init__(**options)
+        # Registered when built (with the registry), so that the shared gate is compiled once
+        # for all the detectors, not again as each one first runs.
+        type(self).register()
+
     @classmethod
-    def regexes(cls) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
-        """Per rule: the pattern for lower-cased text, and a case-insensitive fallback. The
-        first call also registers the rules' literal prefixes with the shared gate."""
-        if "_regexes" not in cls.__dict__:
+    def register(cls) -> None:
+        """Register the rules' literal prefixes with the shared gate (once per class)."""
+        if "_gated" not in cls.__dict__:
             gated = []
             for i, rule in enumerate(cls.rules):
-                prefixes = starts(rule.pattern, re.MULTILINE)
+                prefixes = starts(rule.pattern, re.MULTILINE)  # None, never an error
                 if prefixes is not None:
                     INDEX.add((cls, i), prefixes)
                 gated.append(prefixes is not None)
-            cls._gated = tuple(gated)
             cls._ungated = tuple(i for i, g in enumerate(gated) if not g)
+            cls._gated = tuple(gated)
+
+    @classmethod
+    def regexes(cls) -> tuple[tuple[re.Pattern[str], re.Pattern[str]], ...]:
+        """Per rule: the pattern for lower-cased text, and a case-insensitive fallback (the
+        first call also registers the rules with the shared gate, if not done yet)."""
+        if "_regexes" not in cls.__dict__:
+            cls.register()
             cls._regexes = tuple(
                 (re.compile(r.pattern, re.MULTILINE), re.compile(r.pattern, re.M | re.I))
                 for r in cls.rules

@@ -57,12 +57,21 @@ def starts(pattern: str, flags: int = 0) -> frozenset[str] | None:
     prefixes = {p[:1] + p[1:].replace(ANCHOR, "") for p in _sequence(parsed.data)[0]}
     if any(len(p.lstrip(ANCHOR)) < MIN_LEN for p in prefixes):
         return None
-    longest = max(map(len, prefixes))
-    for cut in range(longest, MIN_LEN - 1, -1):  # characters kept, the anchor not counted
+    fitted = _minimal(prefixes)
+    if len(fitted) <= MAX_STARTS:
+        return fitted
+    # Too many: cut them all to the longest length (anchor not counted) that leaves at most
+    # MAX_STARTS; cutting shorter never leaves more, so a binary search finds it.
+    low, high = MIN_LEN, max(map(len, fitted))
+    best: frozenset[str] | None = None
+    while low <= high:
+        cut = (low + high) // 2
         fitted = _minimal(p[: cut + p.startswith(ANCHOR)] for p in prefixes)
         if len(fitted) <= MAX_STARTS:
-            return fitted
-    return None
+            best, low = fitted, cut + 1
+        else:
+            high = cut - 1
+    return best
 
 
 def _minimal(prefixes: Iterable[str]) -> frozenset[str]:
