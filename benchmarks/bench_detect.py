@@ -23,6 +23,7 @@ never asserted.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import sys
@@ -55,11 +56,16 @@ def auc(pos: list[float], neg: list[float]) -> float:
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def tpr_at(pos: list[float], neg: list[float], fpr: float) -> tuple[float, float]:
-    """TPR at a threshold letting at most ``fpr`` of the benign texts score above it."""
+def cut_at(neg: list[float], fpr: float) -> float:
+    """The threshold letting at most ``fpr`` of the benign texts score above it."""
     ranked = sorted(neg, reverse=True)
     allowed = math.floor(fpr * len(ranked))
-    threshold = ranked[allowed] if allowed < len(ranked) else -1.0
+    return ranked[allowed] if allowed < len(ranked) else -1.0
+
+
+def tpr_at(pos: list[float], neg: list[float], fpr: float) -> tuple[float, float]:
+    """TPR at a threshold letting at most ``fpr`` of the benign texts score above it."""
+    threshold = cut_at(neg, fpr)
     return sum(s > threshold for s in pos) / len(pos), threshold
 
 
@@ -97,7 +103,12 @@ def category(s: Sample) -> str:
     return s.category or s.source
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-texts", action="store_true",
+                    help="name the worst cases by source and index, not by text")  # fmt: skip
+    ap.add_argument("--no-latency", action="store_true", help="accuracy only (deterministic)")
+    args = ap.parse_args(argv)
     print("loading corpus (training/manifest.yaml) ...", flush=True)
     data = load(("heldout", "external"))
     full = DetectorRegistry.default()
@@ -131,6 +142,18 @@ def main() -> int:
             print(f"   {name:<11} {auc(pos, neg):6.4f} {t1:7.1%} {t01:9.1%} "
                   f"{op_tp:7.1%} {op_fp:7.2%}")  # fmt: skip
 
+    print("\n== recall per hostile source at the operating point and at 1 % FPR of its split "
+          "(rules / classifier / full)")  # fmt: skip
+    for split in ("heldout", "external"):
+        idx = [i for i, s in enumerate(data) if s.split == split]
+        cuts = {n: cut_at([scores[n][i] for i in idx if not data[i].label], 0.01) for n in stacks}
+        for src in sorted({data[i].source for i in idx if data[i].label}):
+            rows = [i for i in idx if data[i].source == src]
+            op = " / ".join(f"{sum(hostile[n][i] for i in rows):>3}" for n in stacks)
+            at1 = " / ".join(f"{sum(scores[n][i] > cuts[n] for i in rows):>3}" for n in stacks)
+            print(f"   {split:<8} {src:<24} n={len(rows):<4} judged hostile {op}   "
+                  f"at 1% FPR {at1}")  # fmt: skip
+
     # The held-out set as first measured (before training/documents.py added held-out documents
     # and new training sources removed three near-copies): same sources, for comparison.
     idx = [i for i, s in enumerate(data) if s.split == "heldout" and s.source not in ADDED]
@@ -151,6 +174,13 @@ def main() -> int:
     for cat, n in sorted(cats.items()):
         print(f"   {cat:<56} {fps[cat]:>4} / {n:<4} ({fps[cat] / n:.1%})")
 
+    if not args.no_latency:
+        timing(data, stacks)
+    worst(data, scores["full"], show_texts=not args.no_texts)
+    return 0
+
+
+def timing(data: list[Sample], stacks: dict[str, DetectorRegistry]) -> None:
     loadavg = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"\n== latency per text, milliseconds (p50 / p99), one core; load average {loadavg}")
     benign = [s for s in data if s.split == "heldout"]
@@ -160,15 +190,26 @@ def main() -> int:
             p50, p99 = latency(stacks[name], texts, runs)
             print(f"   {name:<6} {size // 1024:>2} KB   p50 {p50:7.3f}   p99 {p99:7.3f}")
 
-    order = sorted(range(len(data)), key=lambda i: scores["full"][i])
+
+def worst(data: list[Sample], score: list[float], *, show_texts: bool) -> None:
+    """The ten worst false positives and false negatives of the full stack; without their
+    text, a case is named by its source and its index in that source's (shuffled) list."""
+    index: dict[int, int] = {}
+    seen: Counter[str] = Counter()
+    for i, s in enumerate(data):
+        index[i] = seen[s.source]
+        seen[s.source] += 1
+    order = sorted(range(len(data)), key=lambda i: score[i])
     worst_fp = [i for i in reversed(order) if not data[i].label][:10]
     worst_fn = [i for i in order if data[i].label][:10]
+    what = "text" if show_texts else "index in source, length"
     for title, rows in (("false positives", worst_fp), ("false negatives", worst_fn)):
-        print(f"\n== ten worst {title} (full stack score, split, source, text)")
+        print(f"\n== ten worst {title} (full stack score, split, source, {what})")
         for i in rows:
-            text = " ".join(data[i].text.split())[:110]
-            print(f"   {scores['full'][i]:.3f} {data[i].split:<8} {data[i].source:<24} {text}")
-    return 0
+            s = data[i]
+            shown = (" ".join(s.text.split())[:110] if show_texts
+                     else f"#{index[i]:<4} {len(s.text)} chars, {s.category or '-'}")  # fmt: skip
+            print(f"   {score[i]:.3f} {s.split:<8} {s.source:<24} {shown}")
 
 
 if __name__ == "__main__":

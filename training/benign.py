@@ -193,11 +193,16 @@ def _fill(rng: random.Random, template: str) -> str:
 
 def business_texts(split: str, per_template: int = 12, seed: int = 7) -> list[tuple[str, str]]:
     """(category, text) pairs: even templates for ``train``, odd ones for ``heldout``."""
+    return [(c, t) for c, _, t in templated(split, per_template, seed)]
+
+
+def templated(split: str, per_template: int = 12, seed: int = 7) -> list[tuple[str, int, str]]:
+    """(category, template number, text) triples of ``business_texts``."""
     parity = 0 if split == "train" else 1
     rng = random.Random(f"{seed}-{split}")  # noqa: S311
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, int, str]] = []
     for category, templates in CATEGORIES.items():
         for i, template in enumerate(templates):
             if i % 2 == parity:
-                out.extend((category, _fill(rng, template)) for _ in range(per_template))
+                out.extend((category, i, _fill(rng, template)) for _ in range(per_template))
     return out

@@ -419,11 +419,16 @@ def _build(rng: random.Random, template: Template) -> str:
 
 def documents(split: str, per_template: int = 10, seed: int = 13) -> list[tuple[str, str]]:
     """(kind, text) pairs: even templates for ``train``, odd ones for ``heldout``."""
+    return [(k, t) for k, _, t in templated(split, per_template, seed)]
+
+
+def templated(split: str, per_template: int = 10, seed: int = 13) -> list[tuple[str, int, str]]:
+    """(kind, template number, text) triples of ``documents``."""
     parity = 0 if split == "train" else 1
     rng = random.Random(f"{seed}-{split}")  # noqa: S311
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, int, str]] = []
     for kind, templates in KINDS.items():
         for i, template in enumerate(templates):
             if i % 2 == parity:
-                out.extend((kind, _build(rng, template)) for _ in range(per_template))
+                out.extend((kind, i, _build(rng, template)) for _ in range(per_template))
     return out
