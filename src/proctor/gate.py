@@ -53,7 +53,7 @@ from proctor.model import (
     ToolCall,
     Verdict,
 )
-from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, evaluate
+from proctor.policy import CompiledPolicy, DecisionRequest, PolicySet, RateRule, evaluate
 from proctor.tools import (
     CircuitBreaker,
     RateCounter,
@@ -382,7 +382,7 @@ class Gate:
                 if res is not None:
                     extra.append(res)
         try:
-            usage = self.rates.usage(pol.rate_rules_for(call.tool), session.agent, session.id)
+            usage = await self._rates("usage", pol.rate_rules_for(call.tool), session)
             req = DecisionRequest(
                 tool=call.tool,
                 args=call.args,
@@ -549,12 +549,12 @@ class Gate:
         took_slot = False
         spend: Reservation | None = None
         if decision.verdict is Verdict.ALLOW:
-            decision = self._take_rate_slot(session, call, decision)
+            decision = await self._take_rate_slot(session, call, decision)
             took_slot = decision.verdict is Verdict.ALLOW
         if decision.verdict is Verdict.ALLOW:  # budgets: reserved now, committed once it ran
             decision, spend = await self._reserve_budget(session, call, decision)
             if spend is None and took_slot:
-                self._release_rate_slot(session, call)
+                await self._release_rate_slot(session, call)
                 took_slot = False
         failures: list[BaseException] = []
         with self._step("record", session, call):
@@ -569,7 +569,7 @@ class Gate:
                 decision, StepResult.error(Step.VERDICT, "record.error", failures[0])
             )
             if took_slot:
-                self._release_rate_slot(session, call)
+                await self._release_rate_slot(session, call)
             await budget.settle(self.budgets, spend, ran=False)
             spend = None
         if decision.verdict is Verdict.HOLD and not approved:
@@ -645,10 +645,22 @@ class Gate:
             "use `await gate.acall(...)` instead"
         )
 
-    def _take_rate_slot(self, session: Session, call: ToolCall, decision: Decision) -> Decision:
+    async def _rates(self, verb: str, rules: Sequence[RateRule], session: Session) -> Any:
+        """``self.rates.<verb>(rules, agent, session id)``: its coroutine ``a<verb>`` if it has
+        one (a counter in Redis: no blocking round trip in the event loop)."""
+        if not rules:  # no rule, no question (and no round trip)
+            return {} if verb == "usage" else None
+        coro = getattr(self.rates, "a" + verb, None)
+        if coro is not None:
+            return await coro(rules, session.agent, session.id)
+        return getattr(self.rates, verb)(rules, session.agent, session.id)
+
+    async def _take_rate_slot(
+        self, session: Session, call: ToolCall, decision: Decision
+    ) -> Decision:
         try:
             pol = self.policies.require(session.agent, session.environment)
-            full = self.rates.acquire(pol.rate_rules_for(call.tool), session.agent, session.id)
+            full = await self._rates("acquire", pol.rate_rules_for(call.tool), session)
         except Exception as exc:
             return _with_step(decision, StepResult.error(Step.RATE, "rate.error", exc))
         if full is None:
@@ -681,10 +693,10 @@ class Gate:
 
         return lambda value: TOKEN.sub(swap, value)
 
-    def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
+    async def _release_rate_slot(self, session: Session, call: ToolCall) -> None:
         try:
             pol = self.policies.require(session.agent, session.environment)
-            self.rates.release(pol.rate_rules_for(call.tool), session.agent, session.id)
+            await self._rates("release", pol.rate_rules_for(call.tool), session)
         except Exception:
             log.exception("could not release a rate slot for call %s", call.id)
 

@@ -342,3 +342,21 @@ def test_one_write_responses_are_the_bytes_uvicorn_sends_in_fewer_writes():
     # here: one write, the head with the first chunk then the last, the head alone
     assert (len(writes[0]), len(writes[1])) == (6, 4)
     assert sum(writes[0]) == sum(writes[1])
+
+
+def test_a_request_handed_on_after_its_token_is_charged_once(sqlite_url, tmp_path):
+    """Requests the lean route hands on after taking their rate token (another agent's session)
+    cost one token each, as without the lean route: the same number of calls fits the burst."""
+    policy = write_policies(tmp_path)
+    fitted = []
+    for lean in (True, False):
+        url = sqlite_url.replace(".db", f"-{lean}-charge.db")
+        settings = settings_for(url, policy, key_rate=0.001, key_burst=40)  # no refill
+        with running(settings, lean=lean) as w:
+            mine, theirs = w.open("bot"), w.open("bot2")
+            for _ in range(10):
+                assert w.post(DECIDE.format(theirs), "bot", REFUND).status_code == 404
+            codes = [w.post(DECIDE.format(mine), "bot", REFUND).status_code for _ in range(40)]
+            fitted.append(codes.count(200))
+            assert codes.count(429) == 40 - codes.count(200)
+    assert fitted[0] == fitted[1] == 40 - 1 - 10  # the burst, less the open and the refusals

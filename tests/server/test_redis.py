@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import redis
@@ -59,6 +60,78 @@ def test_release_gives_one_slot_back(redis_server, redis_prefix):
     assert isinstance(full, RateRule)
     lim.release(rules, "mail-bot", "s")
     assert lim.acquire(rules, "mail-bot", "s") is None
+
+
+def _alimiter(url, prefix, sync=None):
+    import redis.asyncio as aredis
+
+    client = sync if sync is not None else redis.Redis.from_url(url)
+    return RedisRateLimiter(client, prefix + "rate:", aredis.Redis.from_url(url))
+
+
+def test_coroutine_limiters_racing_never_grant_more_than_the_window(redis_server, redis_prefix):
+    rules = load_policy_text(POLICY).rate_rules_for("email.send")
+
+    async def race() -> tuple[int, dict[str, int]]:
+        a, b = _alimiter(redis_server, redis_prefix), _alimiter(redis_server, redis_prefix)
+        got = await asyncio.gather(
+            *((a if i % 2 else b).aacquire(rules, "mail-bot", f"ses_{i}") for i in range(200))
+        )
+        full = await a.aacquire(rules, "mail-bot", "s")
+        assert isinstance(full, RateRule)
+        await a.arelease(rules, "mail-bot", "s")  # one slot back ...
+        assert await b.aacquire(rules, "mail-bot", "s") is None  # ... and taken again
+        return sum(x is None for x in got), await b.ausage(rules, "mail-bot", "ses_x")
+
+    granted, usage = asyncio.run(race())
+    assert granted == 5
+    assert usage == {"rate.email.send.agent": 5}
+
+
+def test_the_gate_awaits_the_limiters_coroutines(redis_server, redis_prefix):
+    """The synchronous client is dead: a call that counts proves the gate never used it."""
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+    gate = Gate(load_policy_text(POLICY), rates=_alimiter(redis_server, redis_prefix, dead))
+    sent = []
+
+    @gate.tool("email.send")
+    def send(to: str, body: str) -> str:
+        sent.append(to)
+        return "sent"
+
+    session = gate.open_session("mail-bot", principal="p", tenant="t")
+
+    async def calls() -> list[Any]:  # one event loop, as the gateway's
+        return [
+            await gate.acall(session, "email.send", {"to": f"{i}@b.example", "body": "x"})
+            for i in range(6)
+        ]
+
+    outs = asyncio.run(calls())
+    assert [o.status.value for o in outs] == ["executed"] * 5 + ["denied"]
+    assert outs[-1].decision.rule_ids == ("rate.email.send.agent",)
+    gate.close()
+
+
+def test_a_rate_token_and_the_cached_session_in_one_script(redis_server, redis_prefix):
+    from proctor.server._state import RedisState
+
+    async def check() -> list[tuple[float, object]]:
+        state = RedisState(redis_server, prefix=redis_prefix)
+        try:
+            await state.session_put("ses_1", {"id": "ses_1", "owner": "bot"})
+            got = [await state.take_and_get("key:bot", 0.001, 2, "ses_1") for _ in range(3)]
+            got.append(await state.take_and_get("key:other", 0.001, 2, "ses_nope"))
+            return got
+        finally:
+            await state.aio.aclose()
+            state.close()
+
+    (w1, s1), (w2, _), (w3, s3), (w4, s4) = asyncio.run(check())
+    assert (w1, w2) == (0.0, 0.0)  # a burst of 2 ...
+    assert w3 > 0  # ... then empty
+    assert s1 == s3 == {"id": "ses_1", "owner": "bot"}  # read whether or not a token was left
+    assert (w4, s4) == (0.0, None)  # no such session: None, not an error
 
 
 def test_gate_denies_when_redis_does_not_answer():

@@ -45,7 +45,7 @@ from proctor.model import (
 )
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
-from proctor.server._hot import LeanDecide, decision_body, decision_response
+from proctor.server._hot import CHARGED, LeanDecide, decision_body, decision_response
 from proctor.server._limits import BodyLimit
 from proctor.server._memory_routes import install as install_memory
 from proctor.server._metrics import Measure, Metrics
@@ -148,6 +148,8 @@ async def caller(
     authorization = request.headers.get("authorization") if api_key is None else None
     name, key = credential_from(authorization, api_key)
     who = await gw.auth.authenticate(name, key)
+    if request.scope.get(CHARGED):  # the lean route took this request's token, then handed on
+        return who
     wait = await gw.state.take("key:" + who.name, settings.key_rate, settings.key_burst)
     if wait > 0:
         request.app.state.metrics.refusals.labels("rate_limited").inc()

@@ -4,13 +4,15 @@ tool call, answered without FastAPI's machinery when it is the common case.
 ``LeanDecide`` sits in front of the application (ASGI middleware). It answers a request itself
 only when everything about it is ordinary: a JSON body of a declared length within the limit,
 that ``CallIn`` validates (the same model, on the same ``json.loads``), a credential that the
-key cache already holds, a session that this key opened and may act in, open, and a token in
-the key's rate bucket. Then it calls the same gate (``Gate.aauthorize``), counts the same
+key cache already holds, a token in the key's rate bucket, and a session that this key opened
+and may act in, open. Then it calls the same gate (``Gate.aauthorize``), counts the same
 metrics and answers the same bytes (``decision_response``). Anything else (a bad credential or
 one not cached, bad JSON, a wrong session, a closed one, a body too large or of no declared
 length, a refused rate token, an error of the store or of Redis) goes on to the FastAPI route
-untouched, body included, before any side effect: that route gives every refusal its one
-answer, with or without the lean route (tests/server/test_hot.py compares them).
+untouched, body included: that route gives every refusal its one answer, with or without the
+lean route (tests/server/test_hot.py compares them). The one side effect, the rate token, is
+taken with the session's read (one round trip to Redis); a request handed on after it was
+taken is marked (``CHARGED``), and the FastAPI route does not take a second one.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from proctor.server._runtime import Gateway
 from proctor.server._settings import GatewaySettings
 
 ROUTE = "/v1/sessions/{session_id}/decide"
+CHARGED = "proctor.charged"  # in a request's scope: the lean route took its rate token
 _PATH = re.compile(r"/v1/sessions/([A-Za-z0-9_]{1,128})/decide")
 _JSON = b"application/json"
 
@@ -140,7 +143,7 @@ class LeanDecide:
             if size > length or not msg.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if not await self._decide(gw, who, match.group(1), body, send, started):
+        if not await self._decide(scope, gw, who, match.group(1), body, send, started):
             await self.app(scope, _replay(body, receive), send)
 
     def _ordinary(self, scope: Scope, gw: Gateway) -> tuple[Caller | None, int]:
@@ -169,27 +172,35 @@ class LeanDecide:
         return gw.auth.cached(name, key), length
 
     async def _decide(
-        self, gw: Gateway, who: Caller, session_id: str, body: bytes, send: Send, started: float
+        self,
+        scope: Scope,
+        gw: Gateway,
+        who: Caller,
+        session_id: str,
+        body: bytes,
+        send: Send,
+        started: float,
     ) -> bool:
         """Answer the call if it is ordinary; False (nothing done, nothing sent) otherwise."""
         try:
             call = m.CallIn.model_validate(json.loads(body))
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
             return False
-        try:
-            opened = await gw.sessions.get(session_id)
+        settings = self._settings
+        try:  # the key's rate token and the cached session: one round trip to Redis
+            wait, cached = await gw.state.take_and_get(
+                "key:" + who.name, settings.key_rate, settings.key_burst, session_id
+            )
+            if wait > 0:  # not taken: the FastAPI route refuses it again (429)
+                return False
+            scope[CHARGED] = True  # taken: the FastAPI route does not take another
+            opened = await gw.sessions.read_through(session_id, cached)
         except Exception:  # the FastAPI route meets it again and answers the error
             return False
         if opened is None or opened.closed or not who.is_agent or opened.owner != who.name:
             return False
         session = opened.session
         if who.grant is not None and not who.grant.allows(session.agent, session.tenant):
-            return False
-        settings = self._settings
-        try:  # a refused token is not taken: the FastAPI route refuses it again (429)
-            if await gw.state.take("key:" + who.name, settings.key_rate, settings.key_burst) > 0:
-                return False
-        except Exception:
             return False
         # from here on the call is ours: the gate never raises
         outcome = await gw.gate.aauthorize(

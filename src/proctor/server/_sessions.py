@@ -111,7 +111,11 @@ class SessionStore:
         )
 
     async def get(self, session_id: str) -> Opened | None:
-        cached = await self.state.session_get(session_id)
+        return await self.read_through(session_id, await self.state.session_get(session_id))
+
+    async def read_through(self, session_id: str, cached: dict[str, Any] | None) -> Opened | None:
+        """The session from its cached form, or (None: not cached) from the store, then
+        cached."""
         if cached is not None:
             return Opened.from_cache(cached)
         opened = await asyncio.to_thread(self._read, session_id)

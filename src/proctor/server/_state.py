@@ -32,6 +32,12 @@ class SharedState(Protocol):
 
     async def session_get(self, session_id: str) -> dict[str, Any] | None: ...
 
+    async def take_and_get(
+        self, key: str, rate: float, burst: int, session_id: str
+    ) -> tuple[float, dict[str, Any] | None]:
+        """``take`` and ``session_get`` at once (in Redis: one round trip)."""
+        ...
+
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None: ...
 
     async def ping(self) -> None: ...
@@ -76,6 +82,11 @@ class LocalState:
     async def session_get(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._sessions.get(session_id)
+
+    async def take_and_get(
+        self, key: str, rate: float, burst: int, session_id: str
+    ) -> tuple[float, dict[str, Any] | None]:
+        return await self.take(key, rate, burst), await self.session_get(session_id)
 
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -149,25 +160,42 @@ redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return tostring(wait)
 """
+# The same, and the cached session KEYS[2] read in the same round trip.
+_TAKE_GET = _TAKE.replace(
+    "return tostring(wait)", "return {tostring(wait), redis.call('GET', KEYS[2])}"
+)
 
 
 class RedisRateLimiter:
     """The gate's rate limits in Redis: exact sliding windows shared by every process.
 
     Synchronous, as the gate's limiter interface is (one round trip per check, on loopback a
-    fraction of a millisecond). Not a token bucket on purpose: a policy's ``20/hour`` means at
-    most 20 calls in any hour, which a bucket refilled at 20 per hour does not guarantee (it
-    lets 20 through at once and more as it refills, within the same hour)."""
+    fraction of a millisecond), and with ``aio`` (an asyncio client) the same as coroutines,
+    which the gate awaits: its event loop does not wait for Redis. Not a token bucket on
+    purpose: a policy's ``20/hour`` means at most 20 calls in any hour, which a bucket refilled
+    at 20 per hour does not guarantee (it lets 20 through at once and more as it refills,
+    within the same hour)."""
 
-    def __init__(self, client: Any, prefix: str = "proctor:rate:") -> None:
+    def __init__(self, client: Any, prefix: str = "proctor:rate:", aio: Any = None) -> None:
         self._r = client
         self._prefix = prefix
         self._usage = client.register_script(_USAGE)
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
+        self._aio = aio
+        if aio is not None:
+            self._ausage = aio.register_script(_USAGE)
+            self._aacquire = aio.register_script(_ACQUIRE)
+            self._arelease = aio.register_script(_RELEASE)
 
     def _keys(self, rules: Sequence[RateRule], agent: str, session_id: str) -> list[str]:
         return [self._prefix + r.key(agent, session_id) for r in rules]
+
+    def _acquire_args(self, rules: Sequence[RateRule]) -> list[object]:
+        args: list[object] = [r.rate.seconds for r in rules]
+        args += [r.rate.count for r in rules]
+        args.append(self._prefix + "seq")
+        return args
 
     def usage(self, rules: Sequence[RateRule], agent: str, session_id: str) -> dict[str, int]:
         if not rules:
@@ -180,15 +208,42 @@ class RedisRateLimiter:
     def acquire(self, rules: Sequence[RateRule], agent: str, session_id: str) -> RateRule | None:
         if not rules:
             return None
-        args: list[object] = [r.rate.seconds for r in rules]
-        args += [r.rate.count for r in rules]
-        args.append(self._prefix + "seq")
-        full = int(self._acquire(keys=self._keys(rules, agent, session_id), args=args))
+        keys = self._keys(rules, agent, session_id)
+        full = int(self._acquire(keys=keys, args=self._acquire_args(rules)))
         return rules[full - 1] if full else None
 
     def release(self, rules: Sequence[RateRule], agent: str, session_id: str) -> None:
         if rules:
             self._release(keys=self._keys(rules, agent, session_id))
+
+    async def ausage(
+        self, rules: Sequence[RateRule], agent: str, session_id: str
+    ) -> dict[str, int]:
+        if self._aio is None:
+            return self.usage(rules, agent, session_id)
+        if not rules:
+            return {}
+        counts = await self._ausage(
+            keys=self._keys(rules, agent, session_id), args=[r.rate.seconds for r in rules]
+        )
+        return {r.id: int(c) for r, c in zip(rules, counts, strict=True)}
+
+    async def aacquire(
+        self, rules: Sequence[RateRule], agent: str, session_id: str
+    ) -> RateRule | None:
+        if self._aio is None:
+            return self.acquire(rules, agent, session_id)
+        if not rules:
+            return None
+        keys = self._keys(rules, agent, session_id)
+        full = int(await self._aacquire(keys=keys, args=self._acquire_args(rules)))
+        return rules[full - 1] if full else None
+
+    async def arelease(self, rules: Sequence[RateRule], agent: str, session_id: str) -> None:
+        if self._aio is None:
+            self.release(rules, agent, session_id)
+        elif rules:
+            await self._arelease(keys=self._keys(rules, agent, session_id))
 
 
 class RedisFlowStore:
@@ -264,9 +319,10 @@ class RedisState:
             url, socket_timeout=timeout, socket_connect_timeout=timeout
         )
         self.prefix = prefix
-        self.rates: RateCounter = RedisRateLimiter(self.sync, prefix + "rate:")
+        self.rates: RateCounter = RedisRateLimiter(self.sync, prefix + "rate:", self.aio)
         self.flow: FlowStore = RedisFlowStore(self.aio, prefix=prefix + "flow:")
         self._take = self.aio.register_script(_TAKE)
+        self._take_get = self.aio.register_script(_TAKE_GET)
         self._session_ttl = session_ttl
 
     async def take(self, key: str, rate: float, burst: int) -> float:
@@ -276,6 +332,13 @@ class RedisState:
     async def session_get(self, session_id: str) -> dict[str, Any] | None:
         raw = await self.aio.get(self.prefix + "session:" + session_id)
         return None if raw is None else dict(json.loads(raw))
+
+    async def take_and_get(
+        self, key: str, rate: float, burst: int, session_id: str
+    ) -> tuple[float, dict[str, Any] | None]:
+        keys = [self.prefix + "bucket:" + key, self.prefix + "session:" + session_id]
+        wait, raw = await self._take_get(keys=keys, args=[rate, burst])
+        return float(wait), None if raw is None else dict(json.loads(raw))
 
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
         await self.aio.set(

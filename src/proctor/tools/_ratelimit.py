@@ -18,7 +18,10 @@ from proctor.policy import RateRule
 
 class RateCounter(Protocol):
     """What the gate needs of a rate limiter: ``RateLimiter`` in one process, or a shared one
-    (``proctor.server``'s Redis limiter) across processes. Errors propagate: the gate denies."""
+    (``proctor.server``'s Redis limiter) across processes. Errors propagate: the gate denies.
+    A counter that asks a server may also have coroutines ``ausage``, ``aacquire`` and
+    ``arelease`` (same arguments, same results): the gate awaits those instead, so that its
+    event loop never blocks on the round trip."""
 
     def usage(self, rules: Sequence[RateRule], agent: str, session_id: str) -> dict[str, int]: ...
 
