@@ -126,3 +126,53 @@ def test_seeds_run_in_parallel_give_the_same_figures():
     one = run([5, 6], agents=2, days=10, per_kind=1)[1]
     two = run([5, 6], agents=2, days=10, per_kind=1, jobs=2)[1]
     assert one == two
+
+
+def test_one_incident_kind_can_be_planted_alone(tmp_path):
+    result = run_seed(4, agents=4, days=10, kinds={"refund_spike": 3})
+    assert [i.kind for i in result.incidents] == ["refund_spike"] * 3
+    res = CliRunner().invoke(
+        app,
+        [
+            *("bench", "monitor", "--seed", "4", "--seeds", "1", "--agents", "4", "--days", "10"),
+            *("--incident", "refund_spike:2", "--incident", "runaway_loop", "--per-kind", "1"),
+            *("--json", str(tmp_path / "m.json")),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "m.json").read_text())
+    assert {k: v["incidents"] for k, v in data["kinds"].items()} == {
+        "refund_spike": 2,
+        "runaway_loop": 1,
+    }
+    assert "exfiltration" not in res.output
+
+
+def test_an_unknown_incident_kind_is_refused():
+    for bad in ("refunds", "refund_spike:0", "refund_spike:x"):
+        res = CliRunner().invoke(app, ["bench", "monitor", "--incident", bad])
+        assert res.exit_code == 2, res.output
+        assert "--incident" in res.output
+
+
+def test_the_cli_knows_every_incident_kind():
+    from proctor.bench._monitor_traffic import KINDS
+    from proctor.cli.bench import INCIDENT_KINDS
+
+    assert INCIDENT_KINDS == KINDS
+
+
+def test_refund_amounts_come_from_their_own_stream():
+    """The amounts never shift the rest of the traffic: another amounts stream changes the
+    values refunded, and nothing else."""
+    from proctor.bench._monitor_traffic import simulate
+
+    plan = planned(0, {"orders.get": 0.5, "payments.refund": 0.5}, 3.0)
+    a = simulate(np.random.default_rng(1), plan, 3 * DAY, 0, [], np.random.default_rng(10))
+    b = simulate(np.random.default_rng(1), plan, 3 * DAY, 0, [], np.random.default_rng(11))
+    for name in ("denials", "holds", "overrides", "data_read", "injection"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert all(np.array_equal(a.calls[t], b.calls[t]) for t in a.calls)
+    refunds = a.calls["payments.refund"]
+    assert ((a.value_moved > 0) == (refunds > 0)).all()
+    assert not np.array_equal(a.value_moved, b.value_moved)

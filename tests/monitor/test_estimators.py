@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,56 @@ def test_one_outlier_cannot_become_the_baseline(level, outlier):
     est.update(m, outlier)
     after = est.expect(m)
     assert abs(after.mean - before.mean) <= 4.0 * before.sd * 0.01 + 1e-9
+
+
+def _exact_tail(k: int, mu: float) -> float:
+    import math
+
+    below = sum(math.exp(-mu) * mu**i / math.factorial(i) for i in range(k))
+    return -math.log10(1.0 - below)
+
+
+@pytest.mark.parametrize(
+    ("k", "mu"), [(5, 0.4), (7, 0.4), (10, 2.0), (20, 5.0), (40, 10.0), (3, 0.01)]
+)
+def test_the_tail_score_is_the_poisson_tail_within_a_factor_of_two(k, mu):
+    import math
+
+    from proctor.monitor._estimators import tail_score
+
+    exact = _exact_tail(k, mu)
+    assert exact - math.log10(2) <= tail_score(k, mu) <= exact + 1e-9  # a bound: never above
+
+
+def test_the_tail_score_is_zero_at_or_below_the_mean_and_grows_with_the_count():
+    from proctor.monitor._estimators import tail_score
+
+    assert tail_score(3, 3.0) == 0.0
+    assert tail_score(1, 4.0) == 0.0
+    scores = [tail_score(k, 1.0) for k in range(2, 30)]
+    assert scores == sorted(scores)
+    assert tail_score(10, 1.0, disp=2.0) < tail_score(10, 1.0)  # overdispersed: less unusual
+
+
+def test_a_sparse_series_of_amounts_learns_the_size_of_one_amount():
+    """One refund of about 300 every five hours: the spread of a minute is one refund's size
+    (its variance over its mean is about E[a^2]/E[a]), not a fraction of it."""
+    import random
+
+    rnd = random.Random(3)
+    est = SeasonalRate(amounts=True)
+    for m in range(14 * 1440):
+        x = rnd.uniform(200, 400) if m % 300 == 17 else 0.0
+        est.update(MONDAY + m, x)
+    assert 200 < est.disp < 500
+    again = SeasonalRate.from_state(json.loads(json.dumps(est.to_state())))
+    assert (again.disp, again.spread, again.level, again.amounts) == (
+        est.disp,
+        est.spread,
+        est.level,
+        True,
+    )
+    old = est.to_state()
+    for key in ("s", "l", "a"):  # a baseline stored before: goes on from its index
+        del old[key]
+    assert SeasonalRate.from_state(old).disp == est.disp

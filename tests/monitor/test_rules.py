@@ -160,6 +160,7 @@ def test_unset_rules_get_the_documented_defaults():
         "denials.drift",
         "holds.drift",
         "data_read.spike",
+        "value_moved.spike",
         "new_destination",
         "off_hours",
         "injection.burst",

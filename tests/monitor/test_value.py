@@ -28,7 +28,7 @@ tools:
 """
 
 RULE = """\
-  warmup: 60 minutes
+  warmup: 1 day
   alerts: {sinks: [], dedup: 30 minutes}
   contain: {at: null}
   rules:
@@ -169,7 +169,9 @@ def refunds(monitoring: str, minutes: list[list[float]]) -> list[Alert]:
     return alerts
 
 
-USUAL = [[40.0], [], [25.0, 60.0], [], [35.0]] * 18  # 90 minutes, two refunds every 5 minutes
+# a day and an hour (the warm-up, and the first day a spread of amounts learns unclipped), two
+# refunds every 5 minutes
+USUAL = [[40.0], [], [25.0, 60.0], [], [35.0]] * 300
 
 
 def test_usual_refunds_raise_no_alert() -> None:
@@ -184,3 +186,37 @@ def test_a_spike_in_the_value_refunded_alerts() -> None:
 
 def test_value_off_means_no_value_alert() -> None:
     assert refunds("  value: {}\n", [*USUAL, [900.0, 1500.0], [1200.0]]) == []
+
+
+# -- the default rule, on a sparse agent -------------------------------------------------------
+
+
+def test_the_default_rule_spares_sparse_refunds_and_catches_a_huge_one() -> None:
+    """One refund of 200 to 400 every five hours for eight days, the default rules: no alert.
+    Then one refund of 20,000: value_moved.spike."""
+    import random
+
+    from proctor.monitor import AgentState, fold
+    from proctor.policy._monitor_schema import MonitoringPolicy
+
+    spec = MonitoringPolicy.model_validate({"enabled": True, "warmup": "7 days"})
+    rnd = random.Random(5)
+    state = AgentState.new("pay-bot", int(START // 60) - 1)
+    first = int(START // 60)
+    alerts = []
+    for m in range(8 * 1440):
+        values = {"value_moved": rnd.uniform(200, 400)} if m % 300 == 17 else {}
+        alerts += fold(state, first + m, values, spec)
+    assert [a.rule for a in alerts] == []
+    spike = fold(state, first + 8 * 1440, {"value_moved": 20_000.0}, spec)
+    assert [a.rule for a in spike] == ["value_moved.spike"]
+
+
+@pytest.mark.parametrize("signal", ["data_read", "value_moved", "denials"])
+def test_the_poisson_test_is_for_counts_only(signal: str) -> None:
+    rules = f"  rules:\n    - {{id: r, signal: {signal}, score: 6, test: poisson}}\n"
+    text = HEAD + "monitoring:\n  enabled: true\n" + rules
+    with pytest.raises(PolicyError) as info:
+        load_policy_text(text, "pay.yaml")
+    assert info.value.problems[0].line == 13  # the rule
+    assert "test: poisson" in info.value.problems[0].message

@@ -6,7 +6,9 @@ rate for 15 to 90 minutes, every few days). Denials come in clusters (an agent r
 refused call), holds on the tools that need approval, overrides when people approve (minutes
 to hours later). Read tools return data (characters, log-normal per call); egress tools write
 to the agent's usual destinations and, now and then, to a new customer's domain (a short
-thread). Content detectors misfire now and then (a benign text judged hostile).
+thread). Content detectors misfire now and then (a benign text judged hostile). Each refund
+moves an amount (log-normal around the agent's usual refund), drawn from a random stream of
+its own (``amounts``), so that the amounts never shift the rest of the traffic.
 
 Incidents, planted at random times after the warm-up, one agent each:
 
@@ -22,6 +24,7 @@ Incidents, planted at random times after the warm-up, one agent each:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,13 +130,20 @@ def rate_curve(plan: AgentPlan, minutes: int, start_minute: int) -> NDArray[np.f
 
 
 def plant(
-    rng: np.random.Generator, plans: list[AgentPlan], minutes: int, warmup: int, per_kind: int
+    rng: np.random.Generator,
+    plans: list[AgentPlan],
+    minutes: int,
+    warmup: int,
+    per_kind: int,
+    kinds: Mapping[str, int] | None = None,
 ) -> list[Incident]:
-    """``per_kind`` incidents of each kind, after the warm-up, never two at once on an agent."""
+    """``per_kind`` incidents of each kind (or ``kinds``: so many of these kinds only), after
+    the warm-up, never two at once on an agent."""
     incidents: list[Incident] = []
     busy: dict[int, list[tuple[int, int]]] = {}
+    counts = dict(kinds) if kinds is not None else dict.fromkeys(KINDS, per_kind)
     for kind in KINDS:
-        for _ in range(per_kind):
+        for _ in range(counts.get(kind, 0)):
             for _attempt in range(200):
                 candidates = [
                     p for p in plans if kind != "refund_spike" or "payments.refund" in p.tools
@@ -174,6 +184,7 @@ class Minutes:
     data_read: NDArray[np.float64]
     injection: NDArray[np.float64]
     destinations: dict[int, dict[str, float]]  # minute -> host -> calls
+    value_moved: NDArray[np.float64]  # the amounts refunded per minute
 
 
 def simulate(
@@ -182,7 +193,10 @@ def simulate(
     minutes: int,
     start_minute: int,
     incidents: list[Incident],
+    amounts: np.random.Generator | None = None,
 ) -> Minutes:
+    """One agent's minutes. ``amounts``: the stream the refund amounts are drawn from (default:
+    one seeded by the agent's index)."""
     curve = rate_curve(plan, minutes, start_minute)
     calls: dict[str, NDArray[np.float64]] = {}
     for tool, share in plan.tools.items():
@@ -255,17 +269,28 @@ def simulate(
             data[span] += plan.read_chars * 20
         elif inc.kind == "injection_burst":
             injection[span] += rng.poisson(float(rng.uniform(0.5, 2.0)), size=inc.end - inc.start)
-    return Minutes(calls, denials, holds, overrides, data, injection, dests)
+    if amounts is None:
+        amounts = np.random.default_rng(plan.index)
+    refunds = calls.get("payments.refund", np.zeros(minutes))
+    typical = float(np.exp(amounts.uniform(np.log(20.0), np.log(400.0))))
+    value = _lumps(amounts, refunds, typical, sigma=0.8)
+    return Minutes(calls, denials, holds, overrides, data, injection, dests, value)
 
 
 def _read_volume(
     rng: np.random.Generator, reads: NDArray[np.float64], mean_chars: float
 ) -> NDArray[np.float64]:
     """Characters read per minute: a log-normal size per read call (heavy-tailed)."""
-    n = reads.astype(np.int64)
-    sigma = 1.0
-    sizes = rng.lognormal(np.log(mean_chars) - sigma**2 / 2, sigma, size=int(n.sum()))
-    out = np.zeros(len(reads))
-    idx = np.repeat(np.arange(len(reads)), n)
+    return _lumps(rng, reads, mean_chars, sigma=1.0)
+
+
+def _lumps(
+    rng: np.random.Generator, counts: NDArray[np.float64], mean: float, sigma: float
+) -> NDArray[np.float64]:
+    """Per minute, the sum of ``counts`` log-normal sizes of mean ``mean``."""
+    n = counts.astype(np.int64)
+    sizes = rng.lognormal(np.log(mean) - sigma**2 / 2, sigma, size=int(n.sum()))
+    out = np.zeros(len(counts))
+    idx = np.repeat(np.arange(len(counts)), n)
     np.add.at(out, idx, sizes)
     return out

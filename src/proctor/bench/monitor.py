@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,7 @@ from proctor.policy import CompiledPolicy, PolicySet, load_policy_text
 START = 28_401_120  # 2024-01-01 00:00 UTC (a Monday), in minutes since the epoch
 WARMUP_DAYS = 7
 TAIL = 60  # an alert up to this many minutes after an incident still belongs to it
+AMOUNTS = 7  # the refund amounts' random streams: [seed, AMOUNTS, agent]
 
 
 def policy_for(name: str, tools: Sequence[str]) -> CompiledPolicy:
@@ -50,8 +51,8 @@ def policy_for(name: str, tools: Sequence[str]) -> CompiledPolicy:
     ]
     for tool in tools:
         autonomy, kind = CATALOGUE[tool]
-        flags = ", flags: [moves_money]" if kind == "money" else ""
-        lines.append(f"  {tool}: {{autonomy: {autonomy}{flags}}}")
+        extra = ", flags: [moves_money], args: {order_id: string, amount: number}"
+        lines.append(f"  {tool}: {{autonomy: {autonomy}{extra if kind == 'money' else ''}}}")
     lines += [
         "monitoring:",
         "  enabled: true",
@@ -97,6 +98,7 @@ def _values(sim: Minutes, t: int) -> dict[str, float]:
         ("overrides", sim.overrides),
         ("data_read", sim.data_read),
         ("injection", sim.injection),
+        ("value_moved", sim.value_moved),
     ):
         if series[t]:
             out[key] = series[t]
@@ -106,14 +108,22 @@ def _values(sim: Minutes, t: int) -> dict[str, float]:
 
 
 def run_seed(
-    seed: int, *, agents: int = 20, days: int = 30, per_kind: int = 2, trace_agent: bool = False
+    seed: int,
+    *,
+    agents: int = 20,
+    days: int = 30,
+    per_kind: int = 2,
+    kinds: Mapping[str, int] | None = None,
+    trace_agent: bool = False,
 ) -> SeedResult:
+    """One seed: plan the agents, plant the incidents (``per_kind`` of each kind, or
+    ``kinds``: so many of these kinds only), replay and score."""
     began = time.perf_counter()
     rng = np.random.default_rng(seed)
     minutes = days * MINUTES_PER_DAY
     warmup = WARMUP_DAYS * MINUTES_PER_DAY
     plans = plan_agents(rng, agents, minutes)
-    incidents = plant(rng, plans, minutes, warmup, per_kind)
+    incidents = plant(rng, plans, minutes, warmup, per_kind, kinds)
     return replay(seed, rng, plans, incidents, days, began=began, trace_agent=trace_agent)
 
 
@@ -134,13 +144,20 @@ def replay(
     warmup = WARMUP_DAYS * MINUTES_PER_DAY
     agents = len(plans)
     sims = [
-        simulate(rng, p, minutes, START, [i for i in incidents if i.agent == p.index])
+        simulate(
+            rng,
+            p,
+            minutes,
+            START,
+            [i for i in incidents if i.agent == p.index],
+            np.random.default_rng([seed, AMOUNTS, p.index]),
+        )
         for p in plans
     ]
     # plain lists: indexing a numpy array one minute at a time is slow
     for sim in sims:
         sim.calls = {k: v.tolist() for k, v in sim.calls.items()}
-        for name in ("denials", "holds", "overrides", "data_read", "injection"):
+        for name in ("denials", "holds", "overrides", "data_read", "injection", "value_moved"):
             setattr(sim, name, getattr(sim, name).tolist())
     policies = PolicySet.of(*(policy_for(p.name, list(p.tools)) for p in plans))
     clock = [START * 60.0]
@@ -223,7 +240,8 @@ def summarize(results: Sequence[SeedResult]) -> tuple[str, dict[str, Any]]:
     rows = []
     data: dict[str, Any] = {"seeds": [r.seed for r in results], "kinds": {}}
     all_ttd: list[int] = []
-    for kind in KINDS:
+    planted = {i.kind for r in results for i in r.incidents}
+    for kind in [k for k in KINDS if k in planted]:
         incs = [i for r in results for i in r.incidents if i.kind == kind]
         found = [i for i in incs if i.detected_at is not None]
         ttd = [int(i.detected_at - i.start) for i in found if i.detected_at is not None]
@@ -333,10 +351,13 @@ def run(
     plot_path: Path | None = None,
     json_path: Path | None = None,
     jobs: int = 1,
+    kinds: Mapping[str, int] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Run every seed (``jobs`` at a time, each in its own process: the seeds share nothing,
-    and the figures do not depend on ``jobs``) and summarize them."""
-    opts = {"agents": agents, "days": days, "per_kind": per_kind}
+    and the figures do not depend on ``jobs``) and summarize them. ``kinds``: plant only these
+    incident kinds, so many of each (for tuning a detector; the default plants ``per_kind``
+    of every kind)."""
+    opts: dict[str, Any] = {"agents": agents, "days": days, "per_kind": per_kind, "kinds": kinds}
     traced = [i == 0 and plot_path is not None for i in range(len(seeds))]
     if jobs <= 1 or len(seeds) <= 1:
         results = [run_seed(s, **opts, trace_agent=t) for s, t in zip(seeds, traced, strict=True)]

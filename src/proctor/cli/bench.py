@@ -84,6 +84,15 @@ def monitor(
     jobs: Annotated[
         int, typer.Option(min=1, help="Seeds run at once, one process each (same figures).")
     ] = 1,
+    incident: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="KIND[:N]",
+            help="Plant only this incident kind, N of them per seed (default: --per-kind); "
+            "repeat for several kinds. Kinds: exfiltration, runaway_loop, refund_spike, "
+            "denial_drift, injection_burst. For tuning one detector.",
+        ),
+    ] = None,
 ) -> None:
     """Simulate days of traffic for many agents (daily and weekly cycles, bursts, slow growth)
     with planted incidents (exfiltration to a new domain, a runaway loop, a spike in refunds,
@@ -95,6 +104,7 @@ def monitor(
     except ImportError as exc:  # pragma: no cover - depends on the environment
         typer.echo(f"the bench extra is not installed ({exc}); pip install -e '.[bench]'", err=True)
         raise typer.Exit(2) from None
+    kinds = _incident_kinds(incident, per_kind) if incident else None
     text, _ = run(
         list(range(seed, seed + seeds)),
         agents=agents,
@@ -103,7 +113,35 @@ def monitor(
         plot_path=plot,
         json_path=json_path,
         jobs=jobs,
+        kinds=kinds,
     )
     typer.echo(text)
     if json_path is not None:
         typer.echo(f"wrote {json_path}")
+
+
+# proctor.bench._monitor_traffic.KINDS, without importing numpy (the bench extra) to parse
+INCIDENT_KINDS = ("exfiltration", "runaway_loop", "refund_spike", "denial_drift", "injection_burst")
+
+
+def _incident_kinds(specs: list[str], per_kind: int) -> dict[str, int]:
+    """``["refund_spike:4", "runaway_loop"]``: 4 refund spikes and ``per_kind`` runaway loops."""
+    out: dict[str, int] = {}
+    for spec in specs:
+        kind, _, count = spec.partition(":")
+        kind = kind.strip()
+        if kind not in INCIDENT_KINDS:
+            raise typer.BadParameter(
+                f"unknown incident kind {kind!r}; expected one of {', '.join(INCIDENT_KINDS)}",
+                param_hint="--incident",
+            )
+        try:
+            n = int(count) if count else per_kind
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise typer.BadParameter(
+                f"{spec!r}: N must be a whole number of at least 1", param_hint="--incident"
+            )
+        out[kind] = out.get(kind, 0) + n
+    return out

@@ -17,7 +17,7 @@ from typing import Any
 from proctor.model import new_id
 from proctor.monitor._alert import Alert, severity
 from proctor.monitor._drift import Drift
-from proctor.monitor._estimators import SeasonalRate
+from proctor.monitor._estimators import SeasonalRate, tail_score
 from proctor.policy._monitor_schema import SHARES, AlertRule, MonitoringPolicy
 
 DEST = "dest:"
@@ -122,7 +122,7 @@ def fold(
     for key in series:
         est = state.rates.get(key)
         if est is None:
-            est = state.rates[key] = SeasonalRate()
+            est = state.rates[key] = SeasonalRate(amounts=key == VALUE)
         x = float(values.get(key, 0.0))
         exp = est.expect(minute)
         counts[key] = est.n
@@ -188,8 +188,13 @@ def fold(
             expected = sum(state.recent[key + MEAN][-w:])
             if total < rule.min_ratio * expected:
                 continue
-            floor = state.rates[key].floor
-            z = (total - expected) / math.sqrt(max(sum(state.recent[key + VAR][-w:]), floor))
+            est = state.rates[key]
+            if rule.test == "poisson":
+                z = tail_score(total, expected, est.disp)
+            else:
+                z = (total - expected) / math.sqrt(
+                    max(sum(state.recent[key + VAR][-w:]), est.floor)
+                )
             if z >= rule.score:
                 found.append(_Candidate(rule, _tool_of(key), total, expected, z))
     for name in restart:  # an alert was due: the CUSUM starts afresh

@@ -8,9 +8,13 @@ no clock; their state is plain data (``to_state`` / ``from_state``) kept in the 
   larger of 1.2533 times the mean absolute deviation (the standard deviation of a normal
   variable), the compound-Poisson ``sqrt(mean x D)``, a tenth of the mean, and ``D``, where
   ``D`` is the series' dispersion index (variance over mean: about 1 for a count of calls, the
-  typical size of one read for characters read; an EWMA). Over a window of minutes the score
-  is ``(sum x - sum mean) / sqrt(max(sum var, D²))``. Updates are clipped to
-  ``mean ± 4 sd`` once a level is warm, so that an incident does not become the baseline.
+  typical size of one read for characters read, of one refund for the value moved: an EWMA
+  of each minute's ratio for counts, a ratio of EWMAs for a series of ``amounts``). Over a
+  window of minutes the score is ``(sum x - sum mean) / sqrt(max(sum var, D²))``. Updates
+  are clipped to ``mean ± 4 sd`` once a level is warm, so that an incident does not become
+  the baseline.
+- ``tail_score``: for a count, how improbable a window's total is under the baseline (minus
+  the log10 of a Poisson tail), the ``poisson`` test of an alert rule.
 
 A share of calls (denials, holds, overrides) is watched by a CUSUM instead: ``_drift.py``.
 """
@@ -26,7 +30,9 @@ HOURS_PER_WEEK = 168
 MONDAY_OFFSET_HOURS = 72  # 1970-01-01 was a Thursday: hour 0 of the epoch is Thursday 00:00
 MAD_TO_SD = 1.2533  # mean absolute deviation -> standard deviation, for a normal variable
 CLIP = 4.0  # robust updates: a value is clipped to mean ± CLIP sd before it teaches the baseline
-DISP_CLIP = 400.0  # one minute moves the dispersion index by at most 400 times its value
+DISP_CLIP = 400.0  # counts: one minute moves the dispersion index by at most 400 times its value
+DISP_GROWTH = 0.5  # amounts: once warm, one minute raises the spread by at most a half
+MINUTES_PER_DAY = 1440
 MIN_SLOT_MINUTES = 30  # a seasonal slot is trusted once it has seen this many minutes
 
 
@@ -83,6 +89,9 @@ class SeasonalRate:
     dev: float = 0.0
     n: int = 0  # minutes observed
     disp: float = 1.0  # dispersion index, variance / mean: 1 for calls, a read's size for data
+    spread: float = 0.0  # amounts: EWMA of the squared deviation from the expected mean
+    level: float = 0.0  # amounts: EWMA of the expected mean
+    amounts: bool = False  # a series of amounts (characters, money), not of counts
 
     # half-lives, in updates of each level: 2 weeks of one hour-of-week slot (60 minutes a
     # week), 3 days of one hour-of-day slot, 1 day of all minutes
@@ -124,9 +133,12 @@ class SeasonalRate:
         # the dispersion index: how much one minute varies for its mean (a volume of data read
         # comes in lumps, one per read: its variance is its mean times a read's typical size)
         mean = (expected or self.expect(minute)).mean
-        lump = (x - mean) ** 2 / max(mean, 0.01)
-        disp = max(self.disp, 1.0)
-        self.disp += self.ALL_ALPHA * (min(lump, DISP_CLIP * disp) - self.disp)
+        if self.amounts:
+            self._learn_dispersion(x, mean)
+        else:
+            lump = (x - mean) ** 2 / max(mean, 0.01)
+            disp = max(self.disp, 1.0)
+            self.disp += self.ALL_ALPHA * (min(lump, DISP_CLIP * disp) - self.disp)
         self.week_mean[how], self.week_dev[how], self.week_n[how] = _learn(
             self.week_mean[how], self.week_dev[how], self.week_n[how], x, self.WEEK_ALPHA, self.disp
         )
@@ -136,6 +148,23 @@ class SeasonalRate:
         self.mean, self.dev, self.n = _learn(
             self.mean, self.dev, self.n, x, self.ALL_ALPHA, self.disp
         )
+
+    def _learn_dispersion(self, x: float, mean: float) -> None:
+        """For a series of amounts: the dispersion index as a ratio of two EWMAs, of the squared
+        deviation from the expected mean and of that mean. The EWMA of each minute's ratio
+        (counts keep it) clips a minute at 400 times the index, which a sparse series of
+        amounts always reaches: an agent that refunds once in five hours learned a tenth of one
+        refund's size, and every refund looked like a spike. Once the series has seen a day,
+        one minute raises the spread by at most a half (an ordinary refund of a sparse agent
+        raises it by a few percent): an incident does not become the spread."""
+        sq = (x - mean) ** 2
+        a = self.ALL_ALPHA if self.n >= MINUTES_PER_DAY else max(self.ALL_ALPHA, 1 / (self.n + 1))
+        if self.n >= MINUTES_PER_DAY and self.spread > 0.0:
+            sq = min(sq, DISP_GROWTH * self.spread / a)
+        self.spread += a * (sq - self.spread)
+        self.level += a * (max(mean, 0.0) - self.level)
+        if self.level > 0.0:
+            self.disp = self.spread / self.level
 
     def to_state(self) -> dict[str, Any]:
         return {
@@ -149,6 +178,9 @@ class SeasonalRate:
             "d": self.dev,
             "n": self.n,
             "x": self.disp,
+            "s": self.spread,
+            "l": self.level,
+            "a": self.amounts,
         }
 
     @staticmethod
@@ -164,7 +196,26 @@ class SeasonalRate:
             float(data["d"]),
             int(data["n"]),
             float(data["x"]),
+            # a baseline stored before the ratio estimator goes on from its dispersion index
+            float(data.get("s", float(data["x"]) * max(float(data["m"]), 0.0))),
+            float(data.get("l", max(float(data["m"]), 0.0))),
+            bool(data.get("a", False)),
         )
+
+
+def tail_score(total: float, expected: float, disp: float = 1.0) -> float:
+    """How improbable ``total`` events are when ``expected`` were: ``-log10 P(N >= total)``
+    for ``N`` Poisson with mean ``expected``, both in units of ``disp`` (the dispersion index:
+    1 for calls, more for an overdispersed series). 0 when ``total`` is not above the mean.
+    The tail is bounded by its first term over ``1 - expected / (total + 1)`` (a geometric
+    series; exact within a factor 2 once ``total`` is twice the mean, which ``min_ratio``
+    ensures): on small counts, where a z-score is far from normal, this is the real tail."""
+    d = max(disp, 1.0)
+    k, mu = total / d, max(expected / d, 1e-12)
+    if k <= mu:
+        return 0.0
+    log_p = k * math.log(mu) - mu - math.lgamma(k + 1.0) - math.log1p(-mu / (k + 1.0))
+    return max(0.0, -log_p / math.log(10.0))
 
 
 def _learn(

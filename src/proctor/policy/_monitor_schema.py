@@ -25,6 +25,12 @@ SIGNALS = (
 )
 """What the monitor measures per agent each minute (``calls`` also per agent and tool)."""
 
+COUNTS = ("calls", "injection")
+"""Rates of events: what ``test: poisson`` applies to."""
+
+AMOUNTS = ("data_read", "value_moved")
+"""Rates of amounts (characters, money): judged by a z-score, their dispersion learned apart."""
+
 SHARES = ("denials", "holds", "overrides")
 """Signals judged as a share of the agent's calls (a drift detector), not as a rate."""
 
@@ -95,6 +101,14 @@ class AlertRule(_Strict):
         "(for a rate, of the window against the same hours of the week; for a share, the "
         "CUSUM of the log-likelihood ratio of a rise of the share) reaches this.",
     )
+    test: Literal["z", "poisson"] = Field(
+        default="z",
+        description="Anomaly rules on a rate: how `score` is computed. `z`: the robust z-score "
+        "of the window; `poisson` (counts: `calls`, `injection`): minus the log10 of the "
+        "probability of so many events in the window if the baseline held (6: one in a "
+        "million), in units of the series' dispersion. On small counts a z-score is far from "
+        "normal: 5 calls where 0.4 were expected is z 7 but one in 10 million.",
+    )
     above: float | None = Field(
         default=None,
         ge=0,
@@ -129,6 +143,11 @@ class AlertRule(_Strict):
             raise ValueError("`tool` applies to signal `calls` only")
         if self.score is not None and self.signal in ("new_destination", "off_hours"):
             raise ValueError(f"signal {self.signal} takes a threshold (`above`), not a `score`")
+        if self.test == "poisson" and (self.score is None or self.signal not in COUNTS):
+            raise ValueError(
+                "`test: poisson` applies to a `score` on a count (calls, injection); "
+                f"{self.signal} is {'an amount' if self.signal in AMOUNTS else 'not a rate'}"
+            )
         return self
 
 
@@ -196,15 +215,17 @@ def _default_rules() -> list[AlertRule]:
         AlertRule(
             id="calls.spike",
             signal="calls",
-            score=8,
+            test="poisson",
+            score=10,
             window=5,
             min_ratio=4,
-            min_count=10,
+            min_count=5,
             severity="high",
         ),
         AlertRule(
             id="calls.sustained",
             signal="calls",
+            test="poisson",
             score=6,
             window=30,
             min_ratio=4,
@@ -218,6 +239,14 @@ def _default_rules() -> list[AlertRule]:
             signal="data_read",
             score=8,
             window=15,
+            min_ratio=4,
+            severity="high",
+        ),
+        AlertRule(
+            id="value_moved.spike",
+            signal="value_moved",
+            score=VALUE_SCORE,
+            window=VALUE_WINDOW,
             min_ratio=4,
             severity="high",
         ),
