@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -35,11 +36,13 @@ from proctor.server._auth import Caller, credential_from
 from proctor.server._metrics import Metrics
 from proctor.server._runtime import Gateway
 from proctor.server._settings import GatewaySettings
+from proctor.server._state import PREFETCHED
 
 ROUTE = "/v1/sessions/{session_id}/decide"
 CHARGED = "proctor.charged"  # in a request's scope: the lean route took its rate token
 _PATH = re.compile(r"/v1/sessions/([A-Za-z0-9_]{1,128})/decide")
 _JSON = b"application/json"
+_SESSIONS = 100_000  # sessions whose agent the lean route remembers
 
 
 def _hits(decision: Decision) -> list[dict[str, Any]]:
@@ -116,6 +119,13 @@ class LeanDecide:
         self._latency = metrics.latency.labels(ROUTE)
         self._ok = metrics.requests.labels(ROUTE, "POST", "200")
         self._verdicts: dict[tuple[str, str], Any] = {}  # (agent, verdict) -> counter
+        self._agents: OrderedDict[str, str] = OrderedDict()  # session id -> its agent
+
+    def _remember(self, session_id: str, agent: str) -> None:
+        if self._agents.get(session_id) != agent:
+            self._agents[session_id] = agent
+            while len(self._agents) > _SESSIONS:
+                self._agents.popitem(last=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -187,9 +197,13 @@ class LeanDecide:
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
             return False
         settings = self._settings
-        try:  # the key's rate token and the cached session: one round trip to Redis
-            wait, cached = await gw.state.take_and_get(
-                "key:" + who.name, settings.key_rate, settings.key_burst, session_id
+        try:  # the rate token, the session and what the gate reads: one round trip to Redis
+            wait, cached, pre = await gw.state.take_and_get(
+                "key:" + who.name,
+                settings.key_rate,
+                settings.key_burst,
+                session_id,
+                self._agents.get(session_id),
             )
             if wait > 0:  # not taken: the FastAPI route refuses it again (429)
                 return False
@@ -202,10 +216,15 @@ class LeanDecide:
         session = opened.session
         if who.grant is not None and not who.grant.allows(session.agent, session.tenant):
             return False
+        self._remember(session_id, session.agent)  # whose kill switch to read next time
         # from here on the call is ours: the gate never raises
-        outcome = await gw.gate.aauthorize(
-            session, call.tool, call.args, reason=call.reason, confidence=call.confidence
-        )
+        token = PREFETCHED.set(pre)
+        try:
+            outcome = await gw.gate.aauthorize(
+                session, call.tool, call.args, reason=call.reason, confidence=call.confidence
+            )
+        finally:
+            PREFETCHED.reset(token)
         verdict = (session.agent, outcome.decision.verdict.name)
         counter = self._verdicts.get(verdict)
         if counter is None:

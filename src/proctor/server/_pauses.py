@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from proctor.approvals import AgentControls, ApprovalQueue, Pause, Principal
 from proctor.model import Autonomy, Session, StepResult, ToolCall
+from proctor.server._state import PREFETCHED
 
 
 class CachedControls(AgentControls):
@@ -59,6 +60,11 @@ class CachedControls(AgentControls):
         paused, contained, or not cached (ask ``status``)."""
         key = self._prefix + agent
         raw = await client.get(key) if client is not None else self._r.get(key)
+        return self.says_running(raw)
+
+    @staticmethod
+    def says_running(raw: str | bytes | None) -> bool:
+        """True when a cached switch says neither paused nor contained."""
         return raw is not None and json.loads(raw) == {"paused": False}
 
     def status(self, agent: str) -> Pause | None:
@@ -143,6 +149,11 @@ class GatewayQueue(ApprovalQueue):
 
     async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
         controls = self.controls
-        if isinstance(controls, CachedControls) and await controls.running(session.agent, self.aio):
-            return None
+        if isinstance(controls, CachedControls):
+            pre = PREFETCHED.get()
+            read, raw = pre.take_pause(session.agent) if pre is not None else (False, None)
+            if read and controls.says_running(raw):  # read in this request's first round trip
+                return None
+            if not read and await controls.running(session.agent, self.aio):
+                return None
         return await super().admit(session, call)

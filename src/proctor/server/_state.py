@@ -13,11 +13,40 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from proctor.flow import Content, FlowStore, InMemoryFlowStore
 from proctor.policy import RateRule
 from proctor.tools import RateCounter, RateLimiter
+
+
+@dataclass(slots=True)
+class Prefetched:
+    """What the lean route's first round trip to Redis read besides the rate token and the
+    session, for the gate's steps of the same request (``PREFETCHED``): the session's flow
+    entries from ``flow_from`` on, and the agent's cached kill switch (``pause``, read only if
+    ``agent`` is set). Each is used once (taken), and only if it still fits: the flow entries
+    if this process still knows ``flow_from`` of them, the switch for ``agent`` alone."""
+
+    session_id: str
+    flow_from: int
+    flow: list[bytes] | None
+    agent: str | None = None
+    pause: bytes | None = None
+
+    def take_flow(self, session_id: str, known: int) -> list[bytes] | None:
+        flow, self.flow = self.flow, None
+        return flow if session_id == self.session_id and known == self.flow_from else None
+
+    def take_pause(self, agent: str) -> tuple[bool, bytes | None]:
+        """(read, the cached switch) for ``agent``; read is False if it was not read."""
+        mine, self.agent = self.agent, None
+        return (True, self.pause) if mine is not None and mine == agent else (False, None)
+
+
+PREFETCHED: ContextVar[Prefetched | None] = ContextVar("proctor_prefetched", default=None)
 
 
 class SharedState(Protocol):
@@ -33,9 +62,10 @@ class SharedState(Protocol):
     async def session_get(self, session_id: str) -> dict[str, Any] | None: ...
 
     async def take_and_get(
-        self, key: str, rate: float, burst: int, session_id: str
-    ) -> tuple[float, dict[str, Any] | None]:
-        """``take`` and ``session_get`` at once (in Redis: one round trip)."""
+        self, key: str, rate: float, burst: int, session_id: str, agent: str | None = None
+    ) -> tuple[float, dict[str, Any] | None, Prefetched | None]:
+        """``take`` and ``session_get`` at once; in Redis one round trip, which also reads
+        what the gate will ask of Redis for this session (and ``agent``'s kill switch)."""
         ...
 
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None: ...
@@ -84,9 +114,9 @@ class LocalState:
             return self._sessions.get(session_id)
 
     async def take_and_get(
-        self, key: str, rate: float, burst: int, session_id: str
-    ) -> tuple[float, dict[str, Any] | None]:
-        return await self.take(key, rate, burst), await self.session_get(session_id)
+        self, key: str, rate: float, burst: int, session_id: str, agent: str | None = None
+    ) -> tuple[float, dict[str, Any] | None, Prefetched | None]:
+        return await self.take(key, rate, burst), await self.session_get(session_id), None
 
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -160,9 +190,14 @@ redis.call('HSET', KEYS[1], 'tokens', tokens, 'stamp', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return tostring(wait)
 """
-# The same, and the cached session KEYS[2] read in the same round trip.
+# The same, and in the same round trip: the cached session KEYS[2], the session's flow entries
+# KEYS[3] from ARGV[3] on, and (if KEYS[4] is given) the agent's cached kill switch.
 _TAKE_GET = _TAKE.replace(
-    "return tostring(wait)", "return {tostring(wait), redis.call('GET', KEYS[2])}"
+    "return tostring(wait)",
+    """local out = {tostring(wait), redis.call('GET', KEYS[2])}
+out[3] = redis.call('LRANGE', KEYS[3], tonumber(ARGV[3]), -1)
+if KEYS[4] then out[4] = redis.call('GET', KEYS[4]) end
+return out""",
 )
 
 
@@ -283,10 +318,23 @@ class RedisFlowStore:
                 "(provenance would be incomplete)"
             )
 
+    def key(self, session_id: str) -> str:
+        return self._prefix + session_id
+
+    def known(self, session_id: str) -> int:
+        """How many of the session's entries this process holds decoded."""
+        with self._lock:
+            return len(self._cache.get(session_id, ()))
+
     async def contents(self, session_id: str) -> Sequence[Content]:
+        """The session's content: what this process decoded before, and what was appended
+        since, read now (or in this request's first round trip: ``PREFETCHED``)."""
         with self._lock:
             known = list(self._cache.get(session_id, ()))
-        fresh = await self._r.lrange(self._prefix + session_id, len(known), -1)
+        pre = PREFETCHED.get()
+        fresh = pre.take_flow(session_id, len(known)) if pre is not None else None
+        if fresh is None:
+            fresh = await self._r.lrange(self._prefix + session_id, len(known), -1)
         if not fresh:
             return tuple(known)
         known.extend(self._load(item) for item in fresh)
@@ -334,11 +382,27 @@ class RedisState:
         return None if raw is None else dict(json.loads(raw))
 
     async def take_and_get(
-        self, key: str, rate: float, burst: int, session_id: str
-    ) -> tuple[float, dict[str, Any] | None]:
-        keys = [self.prefix + "bucket:" + key, self.prefix + "session:" + session_id]
-        wait, raw = await self._take_get(keys=keys, args=[rate, burst])
-        return float(wait), None if raw is None else dict(json.loads(raw))
+        self, key: str, rate: float, burst: int, session_id: str, agent: str | None = None
+    ) -> tuple[float, dict[str, Any] | None, Prefetched | None]:
+        flow = self.flow if isinstance(self.flow, RedisFlowStore) else None
+        known = flow.known(session_id) if flow is not None else 0
+        keys = [
+            self.prefix + "bucket:" + key,
+            self.prefix + "session:" + session_id,
+            flow.key(session_id) if flow is not None else self.prefix + "flow:" + session_id,
+        ]
+        if agent is not None:
+            keys.append(self.prefix + "pause:" + agent)
+        got = await self._take_get(keys=keys, args=[rate, burst, known])
+        wait, raw, entries = got[0], got[1], got[2]
+        pre = Prefetched(
+            session_id,
+            known,
+            list(entries) if flow is not None else None,
+            agent,
+            got[3] if agent is not None and len(got) > 3 else None,
+        )
+        return float(wait), None if raw is None else dict(json.loads(raw)), pre
 
     async def session_put(self, session_id: str, data: dict[str, Any]) -> None:
         await self.aio.set(
