@@ -66,6 +66,7 @@ from proctor.vault import TOKEN, DataAccess, DataReport, Detokenization
 from proctor.vault._rejudge import fit_clear, judge_clear
 
 log = logging.getLogger("proctor.gate")
+_NO_STEP: contextlib.nullcontext[None] = contextlib.nullcontext()
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -892,13 +893,18 @@ class Gate:
             return Outcome(OutcomeStatus.DENIED, refused, call.id, error=f"not executed: {said}")
         return kwargs, ctx, clear
 
-    @contextlib.contextmanager
-    def _step(self, name: str, session: Session, call: ToolCall | None) -> Iterator[None]:
+    def _step(
+        self, name: str, session: Session, call: ToolCall | None
+    ) -> contextlib.AbstractContextManager[None]:
         """Extension point for metrics and tracing: every hook's ``step`` observer runs around
-        the step. An observer that fails is logged; it never changes the call."""
+        the step. An observer that fails is logged; it never changes the call. Without
+        observers, a shared do-nothing context (a step costs no generator)."""
         if not self._observers:
-            yield
-            return
+            return _NO_STEP
+        return self._observed(name, session, call)
+
+    @contextlib.contextmanager
+    def _observed(self, name: str, session: Session, call: ToolCall | None) -> Iterator[None]:
         entered: list[contextlib.AbstractContextManager[object]] = []
         for hook in self._observers:
             try:
