@@ -100,8 +100,8 @@ class RoleHijack(PatternDetector):
         ),
         Rule(
             "en.evil_persona",
-            r"\b(?:role of|you(?:'re| are) (?:now )?|act as|acting as|"
-            r"play(?:ing)? (?:the role of )?|become) (?:an? |my |the )?(?:\w+ ){0,2}"
+            r"\b(?:role of|you(?:'re| are)(?: now)?|act as|acting as|"
+            r"play(?:ing)?(?: the role of)?|become) (?:an? |my |the )?(?:\w+ ){0,2}"
             r"(?:evil|unhinged|amoral|malicious|rogue|"
             r"jailbroken|unrestricted|unethical|immoral)\b",
             "casts the model as an evil, unhinged or unrestricted persona",
