@@ -7,6 +7,7 @@ below the threshold is a near miss, which the session score counts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import ClassVar
@@ -17,6 +18,10 @@ from proctor.detect._linear import LinearModel
 from proctor.model import Finding, Severity
 
 HOSTILE = 0.7
+# One ASCII token of under 24 characters (a schema title, a property name, an id) is not scored: its
+# few hashed n-grams say nothing about intent, and the model's scores there are noise (a tool
+# definition's "refundOutput" came out a near miss). The rules still read it.
+_TOKEN = re.compile(r"[\x21-\x7e]{1,23}")
 
 
 class InjectionClassifier(Detector):
@@ -41,7 +46,8 @@ class InjectionClassifier(Detector):
 
     def detect(self, doc: Document, ctx: ScanContext) -> Iterable[Finding]:
         for seg in doc.segments:
-            if len(seg.text.strip()) < 12:
+            text = seg.text.strip()
+            if len(text) < 12 or _TOKEN.fullmatch(text):
                 continue
             p = self.model.probability(seg.text)
             score = self.calibrate(p)
