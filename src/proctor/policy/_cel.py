@@ -9,7 +9,7 @@ call at run time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import cel
@@ -189,12 +189,24 @@ def execute(
     for name in expr.variables:
         out[name] = dict(args) if name == "args" else context(name)
     if expr.flat:
-        for k in expr.value_args:
-            if k in args:
-                out[f"_arg_{k}"] = args[k]
-        for k in expr.has_args:
-            out[f"_has_{k}"] = k in args
-        for k in expr.size_args:
-            if isinstance(v := args.get(k), list | dict | tuple):
-                out[f"_size_{k}"] = len(v)
+        bind_flat(out, args, expr.value_args, expr.has_args, expr.size_args)
     return expr.program.execute(cel.Context(variables=out))
+
+
+def bind_flat(
+    out: dict[str, object],
+    args: Mapping[str, object],
+    value_args: Iterable[str],
+    has_args: Iterable[str],
+    size_args: Iterable[str],
+) -> None:
+    """Add to ``out`` the variables a flattened expression reads (see ``_flatten``): an absent
+    argument stays undefined, an error like a missing key."""
+    for k in value_args:
+        if k in args:
+            out[f"_arg_{k}"] = args[k]
+    for k in has_args:
+        out[f"_has_{k}"] = k in args
+    for k in size_args:
+        if isinstance(v := args.get(k), list | dict | tuple):
+            out[f"_size_{k}"] = len(v)

@@ -26,6 +26,7 @@ from proctor.model import (
     Verdict,
 )
 from proctor.policy._budget import Charge, budget_step, charges
+from proctor.policy._cel import bind_flat
 from proctor.policy._compiled import CompiledConstraint, CompiledPolicy, ToolPlan
 
 
@@ -215,14 +216,7 @@ def _cel_variables(
             out["env"] = req.environment.value
         else:
             out[name] = getattr(req, name)  # agent, tool, principal, tenant
-    for k in plan.cel_flat_args:  # absent: an undefined variable, an error like a missing key
-        if k in args:
-            out[f"_arg_{k}"] = args[k]
-    for k in plan.cel_has_args:
-        out[f"_has_{k}"] = k in args
-    for k in plan.cel_size_args:
-        if isinstance(v := args.get(k), list | dict | tuple):
-            out[f"_size_{k}"] = len(v)
+    bind_flat(out, args, plan.cel_flat_args, plan.cel_has_args, plan.cel_size_args)
     return out
 
 
