@@ -402,7 +402,7 @@ def read_python_source(_: zipfile.ZipFile | None, pattern: str) -> Iterator[str]
 
 def read_parquet_text(zf: zipfile.ZipFile, pattern: str) -> Iterator[str]:
     """The ``text`` column of parquet files (rows labelled 1 where there is a label)."""
-    import pyarrow.parquet as pq  # the train and bench extras
+    import pyarrow.parquet as pq  # training extra only
 
     for name in _members(zf, pattern):
         for row in pq.read_table(io.BytesIO(zf.read(name))).to_pylist():
