@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from proctor.model import ApprovalRequirement, RuleHit, Step, StepResult, StepStatus, Verdict
-from proctor.policy._cel import CelCheckError, Expression, compile_expression, execute
+from proctor.policy._cel import CelCheckError, Expression, compile_for_args, execute
 
 if TYPE_CHECKING:
     from proctor.policy._engine import DecisionRequest
@@ -306,9 +306,8 @@ def compile_budgets(
             if declared is None:
                 problems.append((path, f"tool {tool!r} is not one of the policy's tools"))
                 continue
-            measurable = [n for n, a in declared.args.items() if a.type in ("array", "object")]
             try:
-                amount = compile_expression(term.amount, declared.args.keys(), measurable)
+                amount = compile_for_args(term.amount, declared.args)
             except CelCheckError as exc:
                 problems.append(((*path, "amount"), str(exc)))
                 continue
@@ -319,7 +318,7 @@ def compile_budgets(
                 continue
             if source is not None:
                 try:
-                    key = compile_expression(source, declared.args.keys(), measurable)
+                    key = compile_for_args(source, declared.args)
                 except CelCheckError as exc:
                     where = (*path, "key") if term.key else (*base, "key")
                     problems.append((where, f"{exc} (for tool {tool!r})"))

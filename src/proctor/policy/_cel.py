@@ -11,8 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cel
+
+if TYPE_CHECKING:
+    from proctor.policy._schema import ArgSpec
 
 CONTEXT_VARIABLES = frozenset({"args", "env", "agent", "tool", "principal", "tenant"})
 
@@ -54,6 +58,13 @@ def _unquote(literal: str) -> str:
     body = literal.lstrip("rRbB")
     q = 3 if body[:3] in ("'''", '"""') else 1
     return body[q:-q]
+
+
+def compile_for_args(source: str, args: Mapping[str, ArgSpec]) -> Expression:
+    """``compile_expression`` over a tool's declared arguments, whose arrays and objects are
+    measurable (``size()``). Raises ``CelCheckError``."""
+    measurable = [n for n, a in args.items() if a.type in ("array", "object")]
+    return compile_expression(source, args.keys(), measurable)
 
 
 def compile_expression(

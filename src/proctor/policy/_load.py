@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from proctor.errors import PolicyConflictError, PolicyError, PolicyProblem, UnknownAgentError
 from proctor.model import ApprovalRequirement, Environment, Verdict
 from proctor.policy._budget import compile_budgets
-from proctor.policy._cel import CelCheckError, Expression, compile_expression
+from proctor.policy._cel import CelCheckError, Expression, compile_for_args
 from proctor.policy._compiled import (
     CompiledConstraint,
     CompiledPolicy,
@@ -85,8 +85,7 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
             if c.verdict != "hold" and (c.approvers is not None or c.group is not None):
                 problem(path, "approvers and group only apply to verdict 'hold'")
             try:
-                measurable = [n for n, a in tool.args.items() if a.type in ("array", "object")]
-                expr = compile_expression(c.when, tool.args.keys(), measurable)
+                expr = compile_for_args(c.when, tool.args)
             except CelCheckError as exc:
                 problem((*path, "when"), str(exc))
                 continue
@@ -129,9 +128,8 @@ def _compile(spec: PolicySpec, located: Located, digest: str) -> CompiledPolicy:
             declared = spec.tools.get(tool_name)
             if declared is None:  # monitoring_problems reported it
                 continue
-            measurable = [n for n, a in declared.args.items() if a.type in ("array", "object")]
             try:
-                values[tool_name] = compile_expression(source, declared.args.keys(), measurable)
+                values[tool_name] = compile_for_args(source, declared.args)
             except CelCheckError as exc:
                 problem(("monitoring", "value", tool_name), str(exc))
     if problems:
