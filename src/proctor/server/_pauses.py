@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from proctor.approvals import AgentControls, ApprovalQueue, Pause, Principal
 from proctor.model import Autonomy, Session, StepResult, ToolCall
-from proctor.server._state import PREFETCHED
+from proctor.server._state import PREFETCHED, pause_key
 
 
 class CachedControls(AgentControls):
@@ -37,7 +37,7 @@ class CachedControls(AgentControls):
         )
         self._r = client
         self._ttl_ms = max(1, int(ttl * 1000))
-        self._prefix = prefix + "pause:"
+        self._prefix = prefix
 
     def _put(self, agent: str, state: Pause | None) -> None:
         body: dict[str, Any] = {"paused": False}
@@ -49,16 +49,16 @@ class CachedControls(AgentControls):
                 "reason": state.reason,
                 "at": state.at,
             }
-        self._r.set(self._prefix + agent, json.dumps(body), px=self._ttl_ms)
+        self._r.set(pause_key(self._prefix, agent), json.dumps(body), px=self._ttl_ms)
 
     def _forget(self, agent: str) -> None:
-        self._r.delete(self._prefix + agent)
+        self._r.delete(pause_key(self._prefix, agent))
 
     async def running(self, agent: str, client: Any = None) -> bool:
         """True when the cache says ``agent`` is neither paused nor contained, read without a
         thread: from ``client`` (an asyncio Redis client) or the in-memory cache. False:
         paused, contained, or not cached (ask ``status``)."""
-        key = self._prefix + agent
+        key = pause_key(self._prefix, agent)
         raw = await client.get(key) if client is not None else self._r.get(key)
         return self.says_running(raw)
 
@@ -69,7 +69,7 @@ class CachedControls(AgentControls):
 
     def status(self, agent: str) -> Pause | None:
         """The switch from the cache; on a miss from the store, then cached for ``ttl``."""
-        raw = self._r.get(self._prefix + agent)
+        raw = self._r.get(pause_key(self._prefix, agent))
         if raw is None:
             state = super().status(agent)
             self._put(agent, state)

@@ -49,6 +49,12 @@ class Prefetched:
 PREFETCHED: ContextVar[Prefetched | None] = ContextVar("proctor_prefetched", default=None)
 
 
+def pause_key(prefix: str, agent: str) -> str:
+    """The Redis key of ``agent``'s cached kill switch (``CachedControls`` writes it, the lean
+    route's first round trip reads it)."""
+    return prefix + "pause:" + agent
+
+
 class SharedState(Protocol):
     """What the gateway keeps outside its request handlers."""
 
@@ -392,7 +398,7 @@ class RedisState:
             flow.key(session_id) if flow is not None else self.prefix + "flow:" + session_id,
         ]
         if agent is not None:
-            keys.append(self.prefix + "pause:" + agent)
+            keys.append(pause_key(self.prefix, agent))
         got = await self._take_get(keys=keys, args=[rate, burst, known])
         wait, raw, entries = got[0], got[1], got[2]
         pre = Prefetched(
