@@ -5,6 +5,7 @@ fails every caller in it and records nothing of theirs; the chain verifies."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -149,3 +150,39 @@ def test_a_committed_group_wakes_its_event_loop_once(log, monkeypatch):
     seqs = asyncio.run(main())
     assert sorted(s for got in seqs for s in got) == list(range(1, 21))
     assert len(wakeups) == 1  # one wake-up settled the 20 callers
+
+
+def test_a_due_checkpoint_is_signed_beside_the_writer_never_in_its_way(log, monkeypatch):
+    """Signing waits for the write lock and hashes the records since the last checkpoint: the
+    writer hands it to the signer thread and goes on committing groups meanwhile."""
+    started, release = threading.Event(), threading.Event()
+    real = log.checkpoint
+
+    def slow() -> object:
+        started.set()
+        assert release.wait(30)
+        return real()
+
+    monkeypatch.setattr(log, "checkpoint", slow)
+    log.append_many(_events("due", 50))  # checkpoint_every=50: the next one is due
+    assert started.wait(30)
+    more = [r.seq for r in log.append_many(_events("while", 20))]  # committed meanwhile
+    assert more == list(range(51, 71))
+    assert log.checkpoints() == []  # still being signed
+    release.set()
+    log.close()  # joins the signer, then signs the head as it is now
+    cps = log.checkpoints()
+    assert [c.seq for c in cps][-1] == 70
+    assert cps[0].seq in (50, 70)
+    assert verify(log.engine, [KEY.public_key]).ok
+
+
+def test_close_signs_the_head_with_no_signer_thread_left(db_url):
+    engine = create_store_engine(db_url)
+    migrate(engine)
+    log = GroupCommitLog(engine, Signer.from_seed(SEED), checkpoint_every=5)
+    log.append_many(_events("x", 12))
+    log.close()
+    assert log.checkpoints()[-1].seq == 12
+    assert not any(t.name == "proctor-audit-checkpoint" for t in threading.enumerate())
+    engine.dispose()

@@ -13,18 +13,28 @@ joins a group.
 The event loop's callers (``aappend_many``) await an asyncio future that the writer resolves:
 no worker thread is borrowed per append, which is most of what an append cost the gateway in
 CPU. Threads (``append_many``) wait on an event.
+
+A signed checkpoint that falls due is signed by a second thread, never by the writer: signing
+reads the records since the last checkpoint, hashes their Merkle root and waits for the
+database's write lock (behind another process's appends, on SQLite for as long as its busy
+handler sleeps), 10 to 250 ms in which no group could commit; those pauses were the tail
+latency of the gateway. The records are committed before the checkpoint is due, so signing it a
+little later loses nothing; dues that arrive while one is being signed make one more.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
 
 from proctor.audit import AuditError, AuditLog, Event, Record
 from proctor.audit._writer import Pending
+
+log = logging.getLogger("proctor.audit")
 
 
 class _Waiter:
@@ -88,6 +98,9 @@ class GroupCommitLog(AuditLog):
         self._queue: deque[_Waiter] = deque()
         self._writer_thread: threading.Thread | None = None
         self._stopping = False
+        self._due = threading.Condition()  # a checkpoint is due: the signer's wake-up
+        self._due_flag = False
+        self._signer_thread: threading.Thread | None = None
 
     def append_many(self, events: Iterable[Event]) -> list[Record]:
         batch = list(events)
@@ -159,12 +172,43 @@ class GroupCommitLog(AuditLog):
                 at += len(w.events)
         _finish(group)
 
+    def _checkpoint_after_append(self) -> None:
+        """Called by the writer when an append finds a checkpoint due: the signer thread signs
+        it (``_sign_loop``), the writer goes on to the next group."""
+        with self._due:
+            if self._signer_thread is None:
+                self._signer_thread = threading.Thread(
+                    target=self._sign_loop, name="proctor-audit-checkpoint", daemon=True
+                )
+                self._signer_thread.start()
+            self._due_flag = True
+            self._due.notify()
+
+    def _sign_loop(self) -> None:
+        while True:
+            with self._due:
+                while not self._due_flag and not self._stopping:
+                    self._due.wait()
+                if not self._due_flag:  # stopping: ``close`` signs the last head itself
+                    return
+                self._due_flag = False
+            try:
+                super()._checkpoint_after_append()  # logs a store error; the next due retries
+            except Exception:  # never lose the thread: the next due tries again
+                log.exception("audit checkpoint failed")
+
     def close(self) -> None:
-        """Write what is queued, stop the writer, then close the log."""
+        """Write what is queued, stop the writer and the checkpoint signer, then close the log
+        (which signs the head if it moved since the last checkpoint)."""
         with self._cond:
             self._stopping = True
             thread = self._writer_thread
             self._cond.notify_all()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
+        with self._due:
+            signer = self._signer_thread
+            self._due.notify_all()
+        if signer is not None and signer is not threading.current_thread():
+            signer.join()
         super().close()
