@@ -74,7 +74,7 @@ def serve(
     except ProctorError as exc:
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(2) from None
-    app = create_app(settings)
+    app = create_app(settings, settle_heap=True)
     err.print(f"proctor gateway on http://{host}:{port} (policy {policy})")
     uvicorn.run(
         app,

@@ -43,6 +43,7 @@ from proctor.model import (
     ToolCall,
     Verdict,
 )
+from proctor.server import _heap
 from proctor.server import _models as m
 from proctor.server._auth import HEADER, Caller, credential_from, require_agent_for
 from proctor.server._hot import CHARGED, LeanDecide, decision_body, decision_response
@@ -168,11 +169,17 @@ AgentName = Annotated[str, Path(pattern=m.NAME)]
 
 
 def create_app(
-    settings: GatewaySettings, *, gateway: Gateway | None = None, lean: bool = True
+    settings: GatewaySettings,
+    *,
+    gateway: Gateway | None = None,
+    lean: bool = True,
+    settle_heap: bool = False,
 ) -> FastAPI:
     """The gateway's ASGI application. The ``Gateway`` is built at startup (in the serving event
     loop) unless given. ``lean``: the common case of ``decide`` is answered by the lean route
-    (``_hot``), in front of FastAPI; the answers are the same."""
+    (``_hot``), in front of FastAPI; the answers are the same. ``settle_heap`` (for a process
+    that only serves, as ``proctor serve``): once started, what start-up built is frozen out of
+    the garbage collector's scans (``_heap.settle``)."""
     metrics = Metrics()
     holder: dict[str, Gateway] = {} if gateway is None else {"gw": gateway}
 
@@ -181,9 +188,13 @@ def create_app(
         gw = gateway if gateway is not None else await asyncio.to_thread(Gateway, settings)
         holder["gw"] = gw
         await gw.start()
+        if settle_heap:
+            _heap.settle()
         try:
             yield
         finally:
+            if settle_heap:
+                _heap.unsettle()
             await gw.stop()
             if gateway is None:
                 await asyncio.to_thread(gw.close)
