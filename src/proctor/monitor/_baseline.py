@@ -17,7 +17,7 @@ from typing import Any
 from proctor.model import new_id
 from proctor.monitor._alert import Alert, severity
 from proctor.monitor._drift import Drift
-from proctor.monitor._estimators import SeasonalRate, tail_score
+from proctor.monitor._estimators import Expectation, SeasonalRate, tail_score
 from proctor.policy._monitor_schema import SHARES, AlertRule, MonitoringPolicy
 
 DEST = "dest:"
@@ -26,6 +26,7 @@ MAX_DESTINATIONS = 10_000
 MAX_TOOL_SERIES = 64
 VALUE = "value_moved"
 RATES = ("calls", "data_read", "injection", VALUE)
+MAX_HELD = 1440  # a rate series unusual this many minutes in a row learns again
 MEAN, VAR = "#mean", "#var"  # rings of what a rate series expected, beside its values
 
 
@@ -44,6 +45,7 @@ class AgentState:
     repeats: dict[str, int] = field(default_factory=dict)  # dedup key -> suppressed since
     hour: list[int] = field(default_factory=list)  # minutes of the alerts of the last hour
     capped: int = 0  # alerts dropped by the hourly cap, ever
+    held: dict[str, int] = field(default_factory=dict)  # rate series -> unusual minutes in a row
 
     @staticmethod
     def new(agent: str, minute: int) -> AgentState:
@@ -63,6 +65,7 @@ class AgentState:
             "repeats": self.repeats,
             "hour": self.hour,
             "capped": self.capped,
+            "held": self.held,
         }
 
     @staticmethod
@@ -79,6 +82,7 @@ class AgentState:
             {k: int(v) for k, v in data["repeats"].items()},
             [int(v) for v in data["hour"]],
             int(data["capped"]),
+            {k: int(v) for k, v in data.get("held", {}).items()},
         )
 
 
@@ -119,16 +123,15 @@ def fold(
             key = TOOL + tool
             if key not in series and (key in state.rates or len(state.rates) < MAX_TOOL_SERIES):
                 series.append(key)
+    expects: dict[str, Expectation] = {}  # rate series -> what it expected of this minute
     for key in series:
         est = state.rates.get(key)
         if est is None:
             est = state.rates[key] = SeasonalRate(amounts=key == VALUE)
-        x = float(values.get(key, 0.0))
-        exp = est.expect(minute)
+        exp = expects[key] = est.expect(minute)
         counts[key] = est.n
         _push(state, key + MEAN, exp.mean, keep)
         _push(state, key + VAR, exp.var, keep)
-        est.update(minute, x, exp)
 
     share_scores: dict[str, tuple[float, float, float]] = {}  # signal -> count, p, cusum
     for name in SHARES:
@@ -153,6 +156,7 @@ def fold(
 
     found: list[_Candidate] = []
     restart: set[str] = set()  # share signals whose CUSUM reached its highest rule's score
+    anomalous: set[str] = set()  # rate series a rule judges unusual this minute
     for rule in policy.rules:
         if rule.above is not None:
             if rule.signal == "new_destination":
@@ -163,6 +167,7 @@ def fold(
             total = sum(state.recent.get(key, [])[-rule.window :])
             if total > rule.above:
                 found.append(_Candidate(rule, rule.tool, total, rule.above, None))
+                anomalous.add(key)
             continue
         if not warm or rule.score is None:
             continue
@@ -197,10 +202,38 @@ def fold(
                 )
             if z >= rule.score:
                 found.append(_Candidate(rule, _tool_of(key), total, expected, z))
+                anomalous.add(key)
+    _learn(state, minute, values, expects, anomalous)
     for name in restart:  # an alert was due: the CUSUM starts afresh
         state.shares[name].restart()
     state.closed = minute
     return _admit(state, minute, found, policy)
+
+
+def _learn(
+    state: AgentState,
+    minute: int,
+    values: Mapping[str, float],
+    expects: Mapping[str, Expectation],
+    anomalous: set[str],
+) -> None:
+    """Teach each rate series its minute, except a series that a rule judges unusual this
+    minute (an alert is due, whether or not deduplication lets it out): an incident does not
+    teach the baseline, neither its mean nor its dispersion. The clip at mean ± 4 sd bounds
+    one minute, not a run of them: a runaway loop of refunds, an hour of 20 to 60 a minute on
+    an agent that refunds every few hours, raised the dispersion of its refunds twentyfold
+    (each minute by up to 400 times the index), and a spike of refunds the next day scored as
+    usual. A series unusual for longer than ``MAX_HELD`` minutes in a row learns again
+    (clipped, as ever): a new normal is taken in, slowly, after a day of alerts."""
+    for key, exp in expects.items():
+        if key in anomalous:
+            held = state.held.get(key, 0) + 1
+            state.held[key] = held
+            if held <= MAX_HELD:
+                continue
+        else:
+            state.held.pop(key, None)
+        state.rates[key].update(minute, float(values.get(key, 0.0)), exp)
 
 
 def _highest(rules: list[AlertRule], signal: str) -> float:

@@ -11,8 +11,9 @@ no clock; their state is plain data (``to_state`` / ``from_state``) kept in the 
   typical size of one read for characters read, of one refund for the value moved: an EWMA
   of each minute's ratio for counts, a ratio of EWMAs for a series of ``amounts``). Over a
   window of minutes the score is ``(sum x - sum mean) / sqrt(max(sum var, D²))``. Updates
-  are clipped to ``mean ± 4 sd`` once a level is warm, so that an incident does not become
-  the baseline.
+  are clipped to ``mean ± 4 sd`` once a level is warm, so that one unusual minute does not
+  become the baseline; the fold does not teach a series the minutes a rule judges unusual at
+  all (``fold``), so that a run of them does not either.
 - ``tail_score``: for a count, how improbable a window's total is under the baseline (minus
   the log10 of a Poisson tail), the ``poisson`` test of an alert rule.
 
