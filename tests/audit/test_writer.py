@@ -171,3 +171,78 @@ def test_connections_go_back_to_the_pool_with_their_busy_timeout(tmp_path, make_
     for conn in pooled:
         assert conn.driver_connection.execute("PRAGMA busy_timeout").fetchone() == (30_000,)
         conn.close()
+
+
+def _is_write_locked(path: str) -> bool:
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        other.close()
+
+
+def test_an_append_returns_after_flushing_the_wal_outside_the_write_lock(
+    tmp_path, make_log, monkeypatch
+):
+    """The durability of synchronous=FULL, with the fsync after the lock's release: the append
+    returns once the WAL is flushed, and the flush comes after the commit, not inside it."""
+    path = str(tmp_path / "a.db")
+    log = make_log(f"sqlite:///{path}")
+    seen: list[tuple[str, bool, int]] = []
+    real = log._writer._sync
+
+    def sync(wal: str) -> None:
+        with sqlite3.connect(path) as reader:  # committed: another connection reads it
+            (count,) = reader.execute("SELECT count(*) FROM proctor_audit_records").fetchone()
+        seen.append((wal, _is_write_locked(path), count))
+        real(wal)
+
+    monkeypatch.setattr(log._writer, "_sync", sync)
+    log.append_many(events_for(3))
+    log.append(events_for(1)[0])
+    wal = str((tmp_path / "a.db-wal").resolve())
+    assert seen == [(wal, False, 3), (wal, False, 4)]
+    with log._lent.borrow() as conn:  # the lent connection leaves the fsync to the writer
+        assert conn.driver_connection.execute("PRAGMA synchronous").fetchone() == (1,)
+    log._lent.close()
+    for conn in [log.engine.raw_connection() for _ in range(log.engine.pool.checkedin())]:
+        assert conn.driver_connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+        conn.close()
+
+
+def test_a_failed_flush_fails_the_append(tmp_path, make_log, monkeypatch):
+    log = make_log(f"sqlite:///{tmp_path / 'a.db'}")
+    log.append(events_for(1)[0])
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr("proctor.audit._writer.os.fdatasync", broken)
+    with pytest.raises(AuditError, match="cannot flush the write-ahead log"):
+        log.append(events_for(1)[0])
+    monkeypatch.undo()
+    log.append(events_for(1)[0])  # a new connection, flushed again
+    assert verify(log.engine, [Signer.from_seed(SEED).public_key]).ok
+
+
+def test_a_store_set_below_full_is_not_flushed_by_the_writer(tmp_path, monkeypatch):
+    from proctor.audit import AuditLog, AuditSettings
+    from proctor.store import StoreSettings
+
+    calls: list[str] = []
+    monkeypatch.setattr("proctor.audit._writer.SqliteWriter._sync", staticmethod(calls.append))
+    store = StoreSettings(
+        database_url=f"sqlite:///{tmp_path / 'a.db'}", sqlite_synchronous="NORMAL"
+    )
+    log = AuditLog.open(AuditSettings(store=store, signing_key=SEED))
+    try:
+        log.append(events_for(1)[0])
+        with log._lent.borrow() as conn:
+            assert conn.driver_connection.execute("PRAGMA synchronous").fetchone() == (1,)
+    finally:
+        log.close()
+    assert calls == []
