@@ -172,3 +172,23 @@ def test_a_baseline_stored_before_the_drift_estimator_loads_with_fresh_shares():
     loaded = AgentState.from_state(old)
     assert loaded.shares == {}
     assert loaded.closed == state.closed
+
+
+def test_a_rise_to_several_times_the_reference_in_retry_clusters_is_evidence():
+    """A share of 10 % of calls (6 times a reference of 1.5 %), denied in retries of 1 to 3:
+    on average each minute raises the CUSUM. One minute weighs at most one denial's worth, so
+    with a shift of 12 points (about 6 in what the cap sees) such a minute lowered it, and a
+    slow drift that spent its first hours there was never flagged (seed 400 of the bench)."""
+    rng = np.random.default_rng(3)
+    drift = Drift()
+
+    def minute(p: float) -> tuple[int, int]:
+        calls = int(rng.poisson(5.0))
+        clusters = int(rng.binomial(calls, p / 2))
+        return min(clusters * int(rng.integers(1, 4)), calls), calls
+
+    for _ in range(7 * DAY):
+        drift.update(*minute(0.014))
+    usual = [drift.llr(*minute(0.014)) for _ in range(20_000)]
+    risen = [drift.llr(*minute(0.10)) for _ in range(20_000)]
+    assert float(np.mean(usual)) < 0 < float(np.mean(risen))
