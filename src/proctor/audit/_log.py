@@ -212,6 +212,7 @@ class AuditLog:
         """Move the log to another engine (the same database elsewhere, or a test's broken
         one): connections lent by the old engine are returned first."""
         self._lent.close()
+        self._writer.close()
         self._engine = engine
         self._bind(engine)
 
@@ -368,6 +369,7 @@ class AuditLog:
                 self.checkpoint()
         finally:
             self._lent.close()
+            self._writer.close()
             self.engine.dispose()
 
     # -- reading ----------------------------------------------------------------------------
