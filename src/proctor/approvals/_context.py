@@ -34,6 +34,7 @@ class SessionMemory:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
+        self._stamp: tuple[int, str] = (-1, "")  # (second, its text): one strftime a second
         self._lock = threading.Lock()
         self._max = sessions
         self._actions_per = actions
@@ -67,9 +68,18 @@ class SessionMemory:
             while len(items) > self._contents_per:
                 items.popitem(last=False)
 
+    def _at(self) -> str:
+        """The clock's time to the second, as text (formatted once per second)."""
+        second = int(self._clock())
+        stamp = self._stamp
+        if stamp[0] != second:
+            text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            self._stamp = stamp = (second, text)
+        return stamp[1]
+
     def did(self, session: Session, call: ToolCall, outcome: Outcome) -> None:
         entry = {
-            "at": datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "at": self._at(),
             "call_id": call.id,
             "tool": call.tool,
             "verdict": str(outcome.decision.verdict),

@@ -44,7 +44,7 @@ class EventKind(StrEnum):
     TOOL_PIN = "tool.pin"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ class Verdict(IntEnum):
     DENY = 2
 
     def __str__(self) -> str:
-        return self.name
+        return self._name_  # the name, without the enum property's lookup
 
 
 class Autonomy(IntEnum):
@@ -25,7 +25,7 @@ class Autonomy(IntEnum):
     EXECUTE = 3
 
     def __str__(self) -> str:
-        return self.name.lower()
+        return self._name_.lower()
 
 
 class Environment(StrEnum):
@@ -36,7 +36,7 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)
 
 
 class Flag(StrEnum):
@@ -48,7 +48,7 @@ class Flag(StrEnum):
     EXTERNAL = "external"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)
 
 
 HOLDING_FLAGS: frozenset[Flag] = frozenset(
@@ -69,7 +69,7 @@ class Step(StrEnum):
     VALIDATE = "validate"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)
 
 
 class StepStatus(StrEnum):
@@ -80,4 +80,4 @@ class StepStatus(StrEnum):
     SKIPPED = "skipped"
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)

@@ -21,7 +21,7 @@ class OutcomeStatus(StrEnum):
     ALLOWED = "allowed"  # allowed, not executed here: the caller runs the tool (``authorize``)
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the value: a member is that str (no enum property lookup)
 
 
 @dataclass(frozen=True, slots=True)
