@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from proctor.monitor import AgentState, fold
+from proctor.monitor import AgentState, StoreBackend, fold
 from proctor.monitor._baseline import MAX_HELD
 from proctor.policy._monitor_schema import MonitoringPolicy
+from proctor.store import create_store_engine, migrate
 
 M0 = 28_401_120  # Monday 2024-01-01 00:00 UTC
 DAY = 1440
@@ -79,3 +81,25 @@ def test_the_hold_is_part_of_the_stored_state():
     old = state.to_state()
     del old["held"]  # a baseline stored before the hold loads with none
     assert AgentState.from_state(old).held == {}
+
+
+@pytest.mark.parametrize("url", ["sqlite", "postgres"])
+def test_the_hold_survives_in_the_store(url, request, tmp_path):
+    """Another process (a new engine) finds the series still held, and goes on holding it."""
+    db = f"sqlite:///{tmp_path / 'p.db'}" if url == "sqlite" else request.getfixturevalue("pg_url")
+    engine = create_store_engine(db)
+    migrate(engine)
+
+    def work(state, due, conn):
+        state = state or AgentState.new("held-agent", 99)
+        state.held = {REFUND: 17}
+        state.closed = 100
+        return state, None
+
+    StoreBackend(engine).close("held-agent", 100, work)
+    other = create_store_engine(db)
+    loaded = StoreBackend(other).load("held-agent")
+    assert loaded is not None
+    assert loaded.held == {REFUND: 17}
+    other.dispose()
+    engine.dispose()
