@@ -5,6 +5,9 @@ A minute's values are keyed by series: ``calls``, ``calls:TOOL``, ``denials``, `
 that external host). The gate's hook and the simulation (``proctor bench monitor``) both feed
 minutes through ``Monitor.record`` and ``Monitor.tick``, which call this function: one
 algorithm.
+
+A minute is judged before it is learned, and a rate series that a rule judges unusual this
+minute is not taught it (``_learn``): an incident does not become the baseline.
 """
 
 from __future__ import annotations
@@ -221,10 +224,11 @@ def _learn(
     minute (an alert is due, whether or not deduplication lets it out): an incident does not
     teach the baseline, neither its mean nor its dispersion. The clip at mean ± 4 sd bounds
     one minute, not a run of them: a runaway loop of refunds, an hour of 20 to 60 a minute on
-    an agent that refunds every few hours, raised the dispersion of its refunds twentyfold
-    (each minute by up to 400 times the index), and a spike of refunds the next day scored as
-    usual. A series unusual for longer than ``MAX_HELD`` minutes in a row learns again
-    (clipped, as ever): a new normal is taken in, slowly, after a day of alerts."""
+    an agent that refunds a few times a day, raised the dispersion of its refunds from 0.7 to
+    24 (a minute's lump is capped at 400 times the index, which raises it by a fifth), and a
+    spike of refunds the next day scored as usual. A series unusual for longer than
+    ``MAX_HELD`` minutes in a row learns again (clipped, as ever): a new normal is taken in,
+    slowly, after a day of alerts."""
     for key, exp in expects.items():
         if key in anomalous:
             held = state.held.get(key, 0) + 1
