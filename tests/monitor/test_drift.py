@@ -95,9 +95,9 @@ def test_an_idle_minute_and_the_warm_up_leave_the_cusum_alone():
     assert drift.update(0, 0) == level  # no call: no evidence
     drift.restart()
     assert drift.cusum == 0.0
-    before = drift.n
-    assert drift.update(10, 10, score=False) == 0.0  # warming up: learns, does not score
-    assert drift.n == before + 1
+    fresh = Drift()
+    assert fresh.update(10, 10, score=False) == 0.0  # warming up: learns, does not score
+    assert fresh.n == 1
 
 
 def test_a_share_never_leaves_its_bounds():
@@ -192,3 +192,47 @@ def test_a_rise_to_several_times_the_reference_in_retry_clusters_is_evidence():
     usual = [drift.llr(*minute(0.014)) for _ in range(20_000)]
     risen = [drift.llr(*minute(0.10)) for _ in range(20_000)]
     assert float(np.mean(usual)) < 0 < float(np.mean(risen))
+
+
+def test_a_drift_that_was_alerted_on_does_not_hide_the_next():
+    """Seed 700 of the bench: a drift (17 % of calls denied for 16 hours, alerted on) taught
+    the reference and ``phi`` (1.9 to 6), and a second drift 14 hours later, at 8 %, moved
+    the CUSUM to 2 at most. After an alert they are held for a day: the second is caught."""
+    rng = np.random.default_rng(0)
+    drift = Drift()
+
+    def minute(p: float) -> bool:
+        calls = int(rng.poisson(5.0))
+        clusters = int(rng.binomial(calls, p / 2))
+        if drift.update(min(clusters * int(rng.integers(1, 4)), calls), calls) >= THRESHOLD:
+            drift.restart()  # as the fold does after an alert
+            return True
+        return False
+
+    for _ in range(7 * DAY):
+        minute(0.014)
+    phi = drift.phi
+    assert any([minute(0.17) for _ in range(16 * 60)])  # the first drift, alerted on
+    assert drift.phi < 1.5 * phi  # not taught by it
+    for _ in range(14 * 60):
+        minute(0.014)
+    assert any(minute(0.08) for _ in range(8 * 60))  # the second drift is caught
+
+
+def test_the_hold_after_an_alert_lasts_a_day_and_is_not_extended():
+    drift = Drift()
+    for _ in range(100):
+        drift.update(1, 10)
+    learned = drift.n
+    drift.restart()
+    assert drift.held == Drift.HOLD
+    drift.update(1, 10)
+    drift.restart()  # an alert within the hold does not extend it
+    assert drift.held == Drift.HOLD - 1
+    for _ in range(Drift.HOLD - 1):
+        drift.update(1, 10)
+    assert drift.n == learned  # held: scored, not learned
+    drift.update(1, 10)
+    assert drift.n == learned + 1
+    again = Drift.from_state(json.loads(json.dumps(drift.to_state())))
+    assert again == drift
