@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.audit._canonical import record_hash, record_text_parts
+from proctor.audit._due import DueThread
 
 log = logging.getLogger("proctor.audit")
 
@@ -119,58 +120,39 @@ class WalCheckpointer:
     def __init__(self, path: str, every: int = 1000) -> None:
         self.path = path
         self.every = every
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._count = 0
-        self._due = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None  # the thread's own, opened at its first run
+        self._thread = DueThread("proctor-audit-wal-checkpoint", self._copy)
 
     def wrote(self, records: int) -> None:
         """Count appended records; wake the thread when a checkpoint is due."""
-        with self._cond:
+        with self._lock:
             self._count += records
-            if self._count < self.every or self._stopping:
+            if self._count < self.every:
                 return
             self._count = 0
-            self._due = True
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="proctor-audit-wal-checkpoint", daemon=True
-                )
-                self._thread.start()
-            self._cond.notify()
+        self._thread.due()
 
-    def _run(self) -> None:
-        conn: sqlite3.Connection | None = None
+    def _copy(self) -> None:
         try:
-            while True:
-                with self._cond:
-                    while not self._due and not self._stopping:
-                        self._cond.wait()
-                    if self._stopping:
-                        return
-                    self._due = False
-                try:
-                    if conn is None:
-                        conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
-                    self.checkpoint(conn)
-                except sqlite3.Error as exc:  # the next one, or SQLite's own, copies it
-                    log.warning("WAL checkpoint of %s postponed: %s", self.path, exc)
-        finally:
-            if conn is not None:
-                conn.close()
+            if self._conn is None:
+                self._conn = sqlite3.connect(
+                    self.path, timeout=0, isolation_level=None, check_same_thread=False
+                )
+            self.checkpoint(self._conn)
+        except sqlite3.Error as exc:  # the next one, or SQLite's own, copies it
+            log.warning("WAL checkpoint of %s postponed: %s", self.path, exc)
 
     @staticmethod
     def checkpoint(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def close(self) -> None:
-        with self._cond:
-            self._stopping = True
-            thread = self._thread
-            self._cond.notify_all()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join()
+        self._thread.close()
+        conn, self._conn = self._conn, None  # the thread has ended: nothing else uses it
+        if conn is not None:
+            conn.close()
 
 
 class SqliteWriter(ChainWriter):

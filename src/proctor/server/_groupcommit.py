@@ -26,15 +26,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
 
 from proctor.audit import AuditError, AuditLog, Event, Record
+from proctor.audit._due import DueThread
 from proctor.audit._writer import Pending
-
-log = logging.getLogger("proctor.audit")
 
 
 class _Waiter:
@@ -98,9 +96,7 @@ class GroupCommitLog(AuditLog):
         self._queue: deque[_Waiter] = deque()
         self._writer_thread: threading.Thread | None = None
         self._stopping = False
-        self._due = threading.Condition()  # a checkpoint is due: the signer's wake-up
-        self._due_flag = False
-        self._signer_thread: threading.Thread | None = None
+        self._signer = DueThread("proctor-audit-checkpoint", super()._checkpoint_after_append)
 
     def append_many(self, events: Iterable[Event]) -> list[Record]:
         batch = list(events)
@@ -174,28 +170,9 @@ class GroupCommitLog(AuditLog):
 
     def _checkpoint_after_append(self) -> None:
         """Called by the writer when an append finds a checkpoint due: the signer thread signs
-        it (``_sign_loop``), the writer goes on to the next group."""
-        with self._due:
-            if self._signer_thread is None:
-                self._signer_thread = threading.Thread(
-                    target=self._sign_loop, name="proctor-audit-checkpoint", daemon=True
-                )
-                self._signer_thread.start()
-            self._due_flag = True
-            self._due.notify()
-
-    def _sign_loop(self) -> None:
-        while True:
-            with self._due:
-                while not self._due_flag and not self._stopping:
-                    self._due.wait()
-                if not self._due_flag:  # stopping: ``close`` signs the last head itself
-                    return
-                self._due_flag = False
-            try:
-                super()._checkpoint_after_append()  # logs a store error; the next due retries
-            except Exception:  # never lose the thread: the next due tries again
-                log.exception("audit checkpoint failed")
+        it (the log's own ``_checkpoint_after_append``, which logs a store error; the next due
+        retries), the writer goes on to the next group."""
+        self._signer.due()
 
     def close(self) -> None:
         """Write what is queued, stop the writer and the checkpoint signer, then close the log
@@ -206,9 +183,5 @@ class GroupCommitLog(AuditLog):
             self._cond.notify_all()
         if thread is not None and thread is not threading.current_thread():
             thread.join()
-        with self._due:
-            signer = self._signer_thread
-            self._due.notify_all()
-        if signer is not None and signer is not threading.current_thread():
-            signer.join()
+        self._signer.close()
         super().close()
