@@ -43,6 +43,7 @@ bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/proctor bench monitor --plot benchmarks/results/monitor.png --json benchmarks/results/monitor.json
 	$(BIN)/python benchmarks/bench_gateway.py
+	$(BIN)/python benchmarks/bench_gateway_floor.py
 
 docs: $(VENV)/.core
 	$(BIN)/python -m proctor.docgen
