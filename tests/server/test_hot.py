@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from proctor.errors import AuthenticationError
@@ -216,6 +217,44 @@ def test_a_key_not_cached_goes_through_fastapi_then_the_lean_route(pair, monkeyp
     assert lean.post(DECIDE.format(sid), "bot", REFUND).status_code == 200
     assert lean.post(DECIDE.format(sid), "bot", REFUND).status_code == 200
     assert answered == [True]  # the first was not looked at: its key was not cached
+
+
+def test_the_lean_route_answers_in_front_of_fastapi(pair, monkeypatch):
+    """The common decide never enters FastAPI (its telemetry check, Starlette's middleware);
+    every other request does."""
+    entered: list[str] = []
+    real = FastAPI.__call__
+
+    async def counted(self: FastAPI, scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["type"])
+        await real(self, scope, receive, send)
+
+    lean = pair[0]
+    sid = lean.open("bot")
+    lean.post(DECIDE.format(sid), "bot", REFUND)  # the key cached
+    monkeypatch.setattr(FastAPI, "__call__", counted)
+    assert lean.post(DECIDE.format(sid), "bot", REFUND).status_code == 200
+    assert entered == []
+    assert lean.get(f"/v1/sessions/{sid}", "bot").status_code == 200
+    assert entered == ["http"]
+
+
+def test_an_error_while_answering_is_the_same_500(pair, monkeypatch):
+    """An error in the lean route, in front of Starlette's error middleware, gets the answer
+    that middleware gives it behind (and still reaches the server, which logs it)."""
+    got = []
+    for w in pair:
+        sid = w.open("bot")
+        assert w.post(DECIDE.format(sid), "bot", REFUND).status_code == 200  # key cached
+
+        def broken(outcome: Any, tool: str) -> bytes:
+            raise RuntimeError("cannot encode")
+
+        with monkeypatch.context() as m:
+            m.setattr(_hot, "decision_json", broken)
+            r = w.post(DECIDE.format(sid), "bot", REFUND)
+        got.append((r.status_code, r.headers["content-type"], r.text))
+    assert got[0] == got[1] == (500, "text/plain; charset=utf-8", "Internal Server Error")
 
 
 # -- the key cache: one registry read for concurrent requests --------------------------------

@@ -21,6 +21,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic_core import to_jsonable_python
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from proctor.approvals import ApprovalRequest, ApprovalState, Role
 from proctor.audit import AuditError, story, verify
@@ -168,6 +169,26 @@ ApprovalId = Annotated[str, Path(pattern=m.ID)]
 AgentName = Annotated[str, Path(pattern=m.NAME)]
 
 
+class _GatewayApp(FastAPI):
+    """FastAPI with the lean route of ``decide`` in front of everything, FastAPI's own layers
+    included (its telemetry check, Starlette's error middleware, the body limit wrappers): the
+    lean route answers the common case and hands every other request (and the lifespan) to
+    ``FastAPI.__call__`` untouched."""
+
+    lean: LeanDecide | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lean = self.lean
+        if lean is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await lean(scope, receive, send)
+
+    async def behind_lean(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The application behind the lean route: FastAPI's."""
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: GatewaySettings,
     *,
@@ -177,9 +198,9 @@ def create_app(
 ) -> FastAPI:
     """The gateway's ASGI application. The ``Gateway`` is built at startup (in the serving event
     loop) unless given. ``lean``: the common case of ``decide`` is answered by the lean route
-    (``_hot``), in front of FastAPI; the answers are the same. ``settle_heap`` (for a process
-    that only serves, as ``proctor serve``): once started, what start-up built is frozen out of
-    the garbage collector's scans (``_heap.settle``)."""
+    (``_hot``), in front of FastAPI and its middleware; the answers are the same.
+    ``settle_heap`` (for a process that only serves, as ``proctor serve``): once started, what
+    start-up built is frozen out of the garbage collector's scans (``_heap.settle``)."""
     metrics = Metrics()
     holder: dict[str, Gateway] = {} if gateway is None else {"gw": gateway}
 
@@ -199,7 +220,7 @@ def create_app(
             if gateway is None:
                 await asyncio.to_thread(gw.close)
 
-    app = FastAPI(
+    app = _GatewayApp(
         title="Proctor gateway",
         version="1",
         description="The gate between AI agents and their tools, over HTTP (docs/gateway.md).",
@@ -215,9 +236,9 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         on_refuse=lambda: metrics.refusals.labels("too_large").inc(),
     )
-    if lean:  # added last: the outermost of the application's middleware
-        app.add_middleware(
-            LeanDecide, gateway=lambda: holder.get("gw"), settings=settings, metrics=metrics
+    if lean:  # in front of FastAPI's own middleware, not only of the application's
+        app.lean = LeanDecide(
+            app.behind_lean, gateway=lambda: holder.get("gw"), settings=settings, metrics=metrics
         )
 
     def gw() -> Gateway:

@@ -1,18 +1,21 @@
 """The lean route of ``POST /v1/sessions/{id}/decide``: the request every agent makes for every
 tool call, answered without FastAPI's machinery when it is the common case.
 
-``LeanDecide`` sits in front of the application (ASGI middleware). It answers a request itself
-only when everything about it is ordinary: a JSON body of a declared length within the limit,
-that ``CallIn`` validates (the same model, on the same ``json.loads``), a credential that the
-key cache already holds, a token in the key's rate bucket, and a session that this key opened
-and may act in, open. Then it calls the same gate (``Gate.aauthorize``), counts the same
-metrics and answers the same bytes (``decision_response``). Anything else (a bad credential or
-one not cached, bad JSON, a wrong session, a closed one, a body too large or of no declared
-length, a refused rate token, an error of the store or of Redis) goes on to the FastAPI route
-untouched, body included: that route gives every refusal its one answer, with or without the
-lean route (tests/server/test_hot.py compares them). The one side effect, the rate token, is
-taken with the session's read (one round trip to Redis); a request handed on after it was
-taken is marked (``CHARGED``), and the FastAPI route does not take a second one.
+``LeanDecide`` sits in front of the application, FastAPI's own layers included (its telemetry
+check, Starlette's error middleware, the body limit wrappers: ``create_app`` calls it first).
+It answers a request itself only when everything about it is ordinary: a JSON body of a
+declared length within the limit, that ``CallIn`` validates (the same model, on the same
+``json.loads``), a credential that the key cache already holds, a token in the key's rate
+bucket, and a session that this key opened and may act in, open. Then it calls the same gate
+(``Gate.aauthorize``), counts the same metrics and answers the same bytes
+(``decision_response``); an error on the way gets Starlette's 500, as it would behind it.
+Anything else (a bad credential or one not cached, bad JSON, a wrong session, a closed one, a
+body too large or of no declared length, a refused rate token, an error of the store or of
+Redis) goes on to the FastAPI route untouched, body included: that route gives every refusal
+its one answer, with or without the lean route (tests/server/test_hot.py compares them). The
+one side effect, the rate token, is taken with the session's read (one round trip to Redis);
+a request handed on after it was taken is marked (``CHARGED``), and the FastAPI route does not
+take a second one.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import to_json
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proctor.errors import AuthenticationError
@@ -43,6 +46,8 @@ CHARGED = "proctor.charged"  # in a request's scope: the lean route took its rat
 _PATH = re.compile(r"/v1/sessions/([A-Za-z0-9_]{1,128})/decide")
 _JSON = b"application/json"
 _SESSIONS = 100_000  # sessions whose agent the lean route remembers
+# what Starlette's ServerErrorMiddleware answers an error with (no debug, no 500 handler)
+_SERVER_ERROR = PlainTextResponse("Internal Server Error", status_code=500)
 
 
 def _hits(decision: Decision) -> list[dict[str, Any]]:
@@ -85,6 +90,10 @@ def decision_response(outcome: Outcome, tool: str) -> Response:
     """The answer of ``decide``, as the FastAPI route sends it (the lean route sends the same
     bytes and headers)."""
     return Response(decision_json(outcome, tool), media_type="application/json")
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -191,46 +200,16 @@ class LeanDecide:
         send: Send,
         started: float,
     ) -> bool:
-        """Answer the call if it is ordinary; False (nothing done, nothing sent) otherwise."""
+        """Answer the call if it is ordinary; False (nothing done, nothing sent) otherwise. An
+        error before the answer is sent gets the 500 that Starlette's ``ServerErrorMiddleware``
+        would send (the lean route runs in front of it), and goes on to the server."""
         try:
-            call = m.CallIn.model_validate(json.loads(body))
-        except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
+            data = await self._answer(scope, gw, who, session_id, body)
+        except Exception:
+            await _SERVER_ERROR(scope, _nothing, send)
+            raise
+        if data is None:
             return False
-        settings = self._settings
-        try:  # the rate token, the session and what the gate reads: one round trip to Redis
-            wait, cached, pre = await gw.state.take_and_get(
-                "key:" + who.name,
-                settings.key_rate,
-                settings.key_burst,
-                session_id,
-                self._agents.get(session_id),
-            )
-            if wait > 0:  # not taken: the FastAPI route refuses it again (429)
-                return False
-            scope[CHARGED] = True  # taken: the FastAPI route does not take another
-            opened = await gw.sessions.read_through(session_id, cached)
-        except Exception:  # the FastAPI route meets it again and answers the error
-            return False
-        if opened is None or opened.closed or not who.is_agent or opened.owner != who.name:
-            return False
-        session = opened.session
-        if who.grant is not None and not who.grant.allows(session.agent, session.tenant):
-            return False
-        self._remember(session_id, session.agent)  # whose kill switch to read next time
-        # from here on the call is ours: the gate never raises
-        token = PREFETCHED.set(pre)
-        try:
-            outcome = await gw.gate.aauthorize(
-                session, call.tool, call.args, reason=call.reason, confidence=call.confidence
-            )
-        finally:
-            PREFETCHED.reset(token)
-        verdict = (session.agent, outcome.decision.verdict.name)
-        counter = self._verdicts.get(verdict)
-        if counter is None:
-            counter = self._verdicts[verdict] = self._metrics.verdicts.labels("decide", *verdict)
-        counter.inc()
-        data = decision_json(outcome, call.tool)
         await send(
             {
                 "type": "http.response.start",
@@ -245,3 +224,48 @@ class LeanDecide:
         self._latency.observe(time.perf_counter() - started)
         self._ok.inc()
         return True
+
+    async def _answer(
+        self, scope: Scope, gw: Gateway, who: Caller, session_id: str, body: bytes
+    ) -> bytes | None:
+        """The answer's body if the call is ordinary (then decided and recorded); None (nothing
+        done) otherwise."""
+        try:
+            call = m.CallIn.model_validate(json.loads(body))
+        except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
+            return None
+        settings = self._settings
+        try:  # the rate token, the session and what the gate reads: one round trip to Redis
+            wait, cached, pre = await gw.state.take_and_get(
+                "key:" + who.name,
+                settings.key_rate,
+                settings.key_burst,
+                session_id,
+                self._agents.get(session_id),
+            )
+            if wait > 0:  # not taken: the FastAPI route refuses it again (429)
+                return None
+            scope[CHARGED] = True  # taken: the FastAPI route does not take another
+            opened = await gw.sessions.read_through(session_id, cached)
+        except Exception:  # the FastAPI route meets it again and answers the error
+            return None
+        if opened is None or opened.closed or not who.is_agent or opened.owner != who.name:
+            return None
+        session = opened.session
+        if who.grant is not None and not who.grant.allows(session.agent, session.tenant):
+            return None
+        self._remember(session_id, session.agent)  # whose kill switch to read next time
+        # from here on the call is ours: the gate never raises
+        token = PREFETCHED.set(pre)
+        try:
+            outcome = await gw.gate.aauthorize(
+                session, call.tool, call.args, reason=call.reason, confidence=call.confidence
+            )
+        finally:
+            PREFETCHED.reset(token)
+        verdict = (session.agent, outcome.decision.verdict.name)
+        counter = self._verdicts.get(verdict)
+        if counter is None:
+            counter = self._verdicts[verdict] = self._metrics.verdicts.labels("decide", *verdict)
+        counter.inc()
+        return decision_json(outcome, call.tool)
