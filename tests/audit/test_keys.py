@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from proctor.audit import AuditKeyError, AuditSettings, Signer, parse_public_key
+from proctor.audit import AuditKeyError, AuditSettings, Signer, _keys, parse_public_key
 from proctor.audit._keys import verify_signature
 from proctor.store import StoreSettings
 
@@ -31,6 +31,24 @@ def test_signatures_verify_with_the_public_key_only():
     assert not verify_signature(public, 43, "ab" * 32, sig)
     assert not verify_signature(public, 42, "cd" * 32, sig)
     assert not verify_signature(public, 42, "ab" * 32, "00" * 64)
+
+
+MESSAGES = [b"", b"x", b'{"chain":"proctor.audit/v2","seq":1}', bytes(range(256)) * 8]
+
+
+@pytest.mark.parametrize("message", MESSAGES, ids=["empty", "one-byte", "json", "2k-binary"])
+@pytest.mark.parametrize("seed", [SEED, bytes(32), b"\xff" * 32], ids=["range", "zeros", "ones"])
+def test_libsodium_and_cryptography_give_the_same_signature_bytes(seed, message, monkeypatch):
+    """With PyNaCl (libsodium) and without it (``cryptography``): the same bytes."""
+    pytest.importorskip("nacl")
+    with_sodium = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+    assert with_sodium._sodium is not None  # libsodium signs (the key's form, cached)
+    monkeypatch.setattr(_keys, "sodium", lambda: None)
+    without = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+    assert without._sodium is None  # the fallback: cryptography signs
+    expected = without.private_key.sign(message).hex()
+    assert with_sodium.sign_message(message) == without.sign_message(message) == expected
+    assert with_sodium.sign(7, "ab" * 32) == without.sign(7, "ab" * 32)
 
 
 @pytest.mark.parametrize("bad", ["", "xyz", "ab" * 31, base64.b64encode(b"short").decode()])
