@@ -42,6 +42,29 @@ def test_a_weekly_pattern_is_learned_per_hour_of_the_week():
     assert sunday_03.score(10.0) > 9.0
 
 
+def test_a_smoothed_hour_expects_at_least_its_neighbours_and_its_hour_of_the_day():
+    est = SeasonalRate()
+    for m in range(MONDAY, MONDAY + 3 * WEEK):
+        est.update(m, working_hours(m))
+    week = MONDAY + 3 * WEEK
+    eight = week + 8 * 60  # Monday 08:00: quiet, beside 09:00
+    assert est.expect(eight).mean < 0.01
+    assert 9.0 < est.expect(eight, smooth=True).mean < 11.0  # 09:00's level
+    three = week + 3 * 60  # Monday 03:00: quiet, and so are its neighbours and the day's 03:00
+    assert est.expect(three, smooth=True).mean < 0.01
+    saturday = week + 5 * 1440 + 10 * 60  # quiet at the weekend, busy on weekdays at 10:00
+    assert est.expect(saturday).mean < 0.01
+    assert 5.0 < est.expect(saturday, smooth=True).mean < 9.0  # the day's 10:00: 5 days of 7
+    assert est.expect(eight, smooth=True).level == "week"
+    # a level that has not seen enough minutes lends nothing
+    young = SeasonalRate()
+    for m in range(MONDAY + 9 * 60, MONDAY + 9 * 60 + 20):
+        young.update(m, 10.0)
+    for m in range(MONDAY + 8 * 60 - 40, MONDAY + 9 * 60):
+        young.update(m, 0.0)
+    assert young.expect(MONDAY + WEEK + 8 * 60 + 30, smooth=True).mean < 1.0
+
+
 def test_a_young_series_falls_back_to_the_hour_of_day_then_to_all_minutes():
     est = SeasonalRate()
     assert est.expect(MONDAY).level == "all"

@@ -105,14 +105,28 @@ class SeasonalRate:
         """The least variance of a minute or a window: one event's typical size, squared."""
         return max(self.disp, 1.0) ** 2
 
-    def expect(self, minute: int) -> Expectation:
-        """What this series expects at ``minute`` (the most specific warm level)."""
+    def expect(self, minute: int, smooth: bool = False) -> Expectation:
+        """What this series expects at ``minute`` (the most specific warm level). ``smooth``:
+        an hour of the week expects at least what the hours either side of it do, and what the
+        same hour does on an average day (warm levels only): a series judged against a
+        baseline from before the window (``fold``'s counts of calls) would otherwise expect
+        nothing of an hour that happened to see nothing in the weeks it has seen, and an
+        ordinary working day that starts half an hour early looks like a spike."""
         how = hour_of_week(minute)
         d = self.disp
+        hod = how % 24
         if self.week_n[how] >= MIN_SLOT_MINUTES:
             m = self.week_mean[how]
+            if smooth:
+                wn, wm = self.week_n, self.week_mean
+                before, after = (how - 1) % HOURS_PER_WEEK, (how + 1) % HOURS_PER_WEEK
+                if wn[before] >= MIN_SLOT_MINUTES and wm[before] > m:
+                    m = wm[before]
+                if wn[after] >= MIN_SLOT_MINUTES and wm[after] > m:
+                    m = wm[after]
+                if self.day_n[hod] >= MIN_SLOT_MINUTES and self.day_mean[hod] > m:
+                    m = self.day_mean[hod]
             return Expectation(m, _var(m, self.week_dev[how], d), "week", self.floor)
-        hod = how % 24
         if self.day_n[hod] >= MIN_SLOT_MINUTES:
             m = self.day_mean[hod]
             return Expectation(m, _var(m, self.day_dev[hod], d), "day", self.floor)
@@ -126,14 +140,14 @@ class SeasonalRate:
             return False
         return self.week_mean[how] < max(fraction * self.mean, 0.05)
 
-    def update(self, minute: int, x: float, expected: Expectation | None = None) -> None:
-        """Learn the value ``x`` observed at ``minute`` (``expected``: ``expect(minute)``, if
-        the caller has it already)."""
+    def update(self, minute: int, x: float, expected: float | None = None) -> None:
+        """Learn the value ``x`` observed at ``minute`` (``expected``: the mean this series
+        expected of it when it was judged; ``expect(minute).mean`` if None)."""
         how = hour_of_week(minute)
         hod = how % 24
         # the dispersion index: how much one minute varies for its mean (a volume of data read
         # comes in lumps, one per read: its variance is its mean times a read's typical size)
-        mean = (expected or self.expect(minute)).mean
+        mean = self.expect(minute).mean if expected is None else expected
         if self.amounts:
             self._learn_dispersion(x, mean)
         else:

@@ -225,7 +225,7 @@ class Monitor:
                 start = min(due) - 1 if due else upto
                 state = AgentState.new(agent, max(start, upto - MAX_GAP))
             if upto - state.closed > MAX_GAP:
-                state.closed = upto - MAX_GAP
+                state.skip_to(upto - MAX_GAP)
             late: dict[str, float] = {}
             for minute in [m for m in due if m <= state.closed]:  # handed in after its close
                 for key, value in due.pop(minute).items():
