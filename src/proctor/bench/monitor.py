@@ -186,7 +186,9 @@ def replay(
         if watch is not None:
             state = monitor.baseline(watch)
             est = state.rates.get("calls") if state is not None else None
-            trace["expected"].append(est.expect(START + t).mean if est is not None else 0.0)
+            trace["expected"].append(
+                est.expect(START + t, smooth=True).mean if est is not None else 0.0
+            )
             trace["calls"].append(
                 sum(sims[by_agent[watch]].calls[k][t] for k in sims[by_agent[watch]].calls)
             )
