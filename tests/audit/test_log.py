@@ -179,3 +179,26 @@ def test_a_checkpoint_signed_elsewhere_while_the_root_is_computed(db_url, make_l
     assert cp is not None
     assert [(c.tree_from, c.seq) for c in log.checkpoints()] == [(0, 6), (6, 8)]
     assert verify(log.engine, [parse_public_key(log.signer.public_hex)]).ok
+
+
+def test_a_due_that_arrives_after_its_checkpoint_was_signed_signs_nothing(db_url, make_log):
+    """Appends that found a checkpoint due while it was being signed (here, or in another
+    process) find it signed: no second checkpoint over the few records appended meanwhile.
+    Asked for explicitly, the head is signed as before."""
+    log = make_log(db_url, checkpoint_every=10, checkpoint_seconds=3600)
+    other = make_log(db_url, checkpoint_every=10, checkpoint_seconds=3600)
+    for e in events_for(10):
+        log.append(e)  # the tenth makes it due: signed at once
+    for e in events_for(3):
+        log.append(e)
+    log._checkpoint_after_append()  # a due that queued while it was being signed
+    other._checkpoint_after_append()  # another process's, for the same records
+    assert [(c.tree_from, c.seq) for c in log.checkpoints()] == [(0, 10)]
+    for e in events_for(7):
+        log.append(e)  # 20: due again, and signed
+    assert [(c.tree_from, c.seq) for c in log.checkpoints()] == [(0, 10), (10, 20)]
+    assert log.checkpoint() is None  # the head is signed
+    log.append(events_for(1)[0])
+    assert log.checkpoint() is not None  # asked for: signed however few records
+    assert [(c.tree_from, c.seq) for c in log.checkpoints()][-1] == (20, 21)
+    assert verify(log.engine, [parse_public_key(log.signer.public_hex)]).ok

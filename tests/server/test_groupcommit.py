@@ -158,10 +158,10 @@ def test_a_due_checkpoint_is_signed_beside_the_writer_never_in_its_way(log, monk
     started, release = threading.Event(), threading.Event()
     real = log.checkpoint
 
-    def slow() -> object:
+    def slow(**kw: object) -> object:
         started.set()
         assert release.wait(30)
-        return real()
+        return real(**kw)
 
     monkeypatch.setattr(log, "checkpoint", slow)
     log.append_many(_events("due", 50))  # checkpoint_every=50: the next one is due

@@ -58,23 +58,43 @@ class Checkpoint:
 
 
 def sign_checkpoint(
-    engine: Engine, signer: Signer, clock: Callable[[], float]
+    engine: Engine,
+    signer: Signer,
+    clock: Callable[[], float],
+    *,
+    every: int | None = None,
+    seconds: float | None = None,
 ) -> Checkpoint | None:
     """Sign the head as it is now, unless it is already signed or the log is empty. Reads the
     head and the hashes of the records since the last checkpoint (one query), computes their
     Merkle root, then, under the head's lock, signs and inserts the checkpoint if no other
-    process signed one since; otherwise it starts again from the new checkpoint."""
+    process signed one since; otherwise it starts again from the new checkpoint.
+
+    With ``every`` and ``seconds`` (a checkpoint that fell due on an append), only if one is
+    still due when the head is read: ``every`` records or ``seconds`` after the last one. The
+    appends that found it due while it was being signed, here or in another process, find it
+    signed, and make no second checkpoint over the few records appended meanwhile."""
     for _ in range(_TRIES):
         # one snapshot on SQLite; on PostgreSQL the records up to the head committed before it
         with engine.connect() as conn, conn.begin():
             head = conn.execute(
-                select(audit_head.c.seq, audit_head.c.hash, audit_head.c.checkpoint_seq).where(
-                    audit_head.c.id == 1
-                )
+                select(
+                    audit_head.c.seq,
+                    audit_head.c.hash,
+                    audit_head.c.checkpoint_seq,
+                    audit_head.c.checkpoint_at,
+                ).where(audit_head.c.id == 1)
             ).one()
             seq, head_hash, tree_from = int(head.seq), str(head.hash), int(head.checkpoint_seq)
             if seq == 0 or seq == tree_from:
                 return None
+            if (
+                every is not None
+                and seconds is not None
+                and seq - tree_from < every
+                and clock() - float(head.checkpoint_at) < seconds
+            ):
+                return None  # signed since it fell due; the next one is not due yet
             hashes = list(
                 conn.execute(
                     select(audit_records.c.hash)

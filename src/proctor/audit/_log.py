@@ -306,10 +306,11 @@ class AuditLog:
             raise AuditError(f"cannot append to the audit log: {exc}") from exc
 
     def _checkpoint_after_append(self) -> None:
-        """Sign the head once a checkpoint is due. The records are already committed: a store
-        error here is logged, not raised, and the next append finds the checkpoint still due."""
+        """Sign the head once a checkpoint is due, if it is still due (not signed meanwhile).
+        The records are already committed: a store error here is logged, not raised, and the
+        next append finds the checkpoint still due."""
         try:
-            self.checkpoint()
+            self.checkpoint(if_due=True)
         except AuditError as exc:
             log.warning("audit checkpoint postponed: %s", exc)
 
@@ -352,12 +353,22 @@ class AuditLog:
             while len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
 
-    def checkpoint(self) -> Checkpoint | None:
+    def checkpoint(self, *, if_due: bool = False) -> Checkpoint | None:
         """Sign the current head now, unless it is already signed or the log is empty (see
-        ``_checkpoints.sign_checkpoint``: the Merkle root is computed outside the head's lock)."""
+        ``_checkpoints.sign_checkpoint``: the Merkle root is computed outside the head's lock).
+        ``if_due``: only if a checkpoint is due by the log's schedule when the head is read
+        (a due found by an append may have been signed meanwhile, here or elsewhere)."""
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
         try:
+            if if_due:
+                return sign_checkpoint(
+                    self.engine,
+                    self.signer,
+                    self._clock,
+                    every=self.checkpoint_every,
+                    seconds=self.checkpoint_seconds,
+                )
             return sign_checkpoint(self.engine, self.signer, self._clock)
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot checkpoint the audit log: {exc}") from exc
