@@ -217,10 +217,7 @@ def _wrk_load(
     ports: list[int], key: str, connections: int, seconds: float, tmp: Path
 ) -> dict[str, object]:
     """The same load from ``wrk``: one wrk process (one thread) per gateway process."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not on the PATH (Debian: apt-get install wrk)")
-    runs = []
+    paths: dict[int, list[str]] = {}
     for port in ports:
         sessions = [
             httpx.post(
@@ -230,14 +227,37 @@ def _wrk_load(
             ).json()["id"]
             for i in range(8)
         ]
-        paths = ",".join(f'"/v1/sessions/{s}/decide"' for s in sessions)
+        paths[port] = [f"/v1/sessions/{s}/decide" for s in sessions]
+    allowed, other, p50, p99 = wrk(paths, key, connections, seconds, tmp)
+    n = allowed + other
+    return {
+        "n": n,
+        "rate": n / seconds,
+        "p50": p50,
+        "p99": p99,
+        "codes": {"200 ALLOW": allowed, "other": other} if other else {"200 ALLOW": allowed},
+    }
+
+
+def wrk(
+    paths: dict[int, list[str]], key: str, connections: int, seconds: float, tmp: Path
+) -> tuple[int, int, float, float]:
+    """Run one ``wrk`` (one thread) per port, each posting ``BODY`` to its ``paths`` in turn
+    from ``connections`` connections shared evenly; return the answers as expected (200
+    ALLOW), the others, and the worst process's p50 and p99 in ms (wrk reports each run's
+    own percentiles)."""
+    binary = shutil.which("wrk")
+    if binary is None:
+        raise RuntimeError("wrk is not on the PATH (Debian: apt-get install wrk)")
+    runs = []
+    for port, urls in paths.items():
         script = tmp / f"wrk-{port}.lua"
-        script.write_text(WRK_SCRIPT % (paths, json.dumps(BODY), key))
-        conns = max(1, connections // len(ports))
+        script.write_text(WRK_SCRIPT % (",".join(f'"{u}"' for u in urls), json.dumps(BODY), key))
+        conns = max(1, connections // len(paths))
         url = f"http://127.0.0.1:{port}"
         runs.append(
             subprocess.Popen(  # noqa: S603 (wrk from PATH, fixed arguments)
-                [wrk, "-t1", f"-c{conns}", f"-d{seconds:g}s", "-s", str(script), url],
+                [binary, "-t1", f"-c{conns}", f"-d{seconds:g}s", "-s", str(script), url],
                 stdout=subprocess.PIPE,
                 text=True,
             )
@@ -254,14 +274,7 @@ def _wrk_load(
         allowed, other = allowed + a, other + o
         p50s.append(p50 / 1000)
         p99s.append(p99 / 1000)
-    n = allowed + other
-    return {  # percentiles: the worst process's (wrk reports each run's own)
-        "n": n,
-        "rate": n / seconds,
-        "p50": max(p50s),
-        "p99": max(p99s),
-        "codes": {"200 ALLOW": allowed, "other": other} if other else {"200 ALLOW": allowed},
-    }
+    return allowed, other, max(p50s), max(p99s)
 
 
 def _cpu(pids: list[int]) -> float:

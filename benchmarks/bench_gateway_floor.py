@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench_gateway import BODY, WRK_SCRIPT, _cpu, _port, _stop
+from bench_gateway import _cpu, _port, _stop, wrk
 
 # a decide answer's shape and size (1,860 bytes), with fixed values
 ANSWER = json.dumps(
@@ -165,47 +164,21 @@ def _start(n: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
 
 
 def run(processes: int, args: argparse.Namespace, tmp: Path) -> None:
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not on the PATH (Debian: apt-get install wrk)")
     procs, ports = _start(processes)
     try:
         pids = [p.pid for p in procs]
         before = os.getloadavg()
         cpu0 = _cpu(pids)
-        runs = []
-        for port in ports:
-            script = tmp / f"wrk-{port}.lua"
-            paths = ",".join(f'"/v1/sessions/ses_floor{i}/decide"' for i in range(8))
-            script.write_text(WRK_SCRIPT % (paths, json.dumps(BODY), "bench:key"))
-            conns = max(1, args.connections // processes)
-            url = f"http://127.0.0.1:{port}"
-            runs.append(
-                subprocess.Popen(  # noqa: S603 (wrk from PATH, fixed arguments)
-                    [wrk, "-t1", f"-c{conns}", f"-d{args.seconds:g}s", "-s", str(script), url],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
-            )
-        n = other = 0
-        p50s: list[float] = []
-        p99s: list[float] = []
-        for r in runs:
-            out = r.communicate(timeout=args.seconds + 60)[0]
-            line = next((ln for ln in out.splitlines() if ln.startswith("PROCTOR ")), None)
-            if line is None:
-                raise RuntimeError(f"wrk printed no result: {out[-2000:]}")
-            a, o, p50, p99, _ = (int(x) for x in line.split()[1:])
-            n, other = n + a + o, other + o
-            p50s.append(p50 / 1000)
-            p99s.append(p99 / 1000)
+        paths = {port: [f"/v1/sessions/ses_floor{i}/decide" for i in range(8)] for port in ports}
+        a, other, p50, p99 = wrk(paths, "bench:key", args.connections, args.seconds, tmp)
+        n = a + other
         cpu = _cpu(pids) - cpu0
         after = os.getloadavg()
     finally:
         _stop(procs)
     print(
         f"floor  {processes} proc wrk  {n / args.seconds:>7.0f} requests/s  "
-        f"p50 {max(p50s):>6.2f} ms  p99 {max(p99s):>6.2f} ms  "
+        f"p50 {p50:>6.2f} ms  p99 {p99:>6.2f} ms  "
         f"server CPU {cpu * 1000 / max(1, n):.3f} ms/request  "
         f"({n} requests, {other} not as expected; load avg {before[0]:.2f} -> {after[0]:.2f})",
         flush=True,
