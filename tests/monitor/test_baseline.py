@@ -56,6 +56,7 @@ def test_a_long_incident_does_not_teach_the_baseline_to_hide_the_next():
     quiet_refunds(state, pol, loop + 60, 60)  # the rules' windows still hold the loop
     assert quiet_refunds(state, pol, loop + 120, spike - loop - 120) == []
     assert REFUND not in state.held  # the hold ends when the series is usual again
+    assert REFUND not in state.unlearned  # its windows have left the rings: nothing kept
     caught = []
     for i, m in enumerate(range(spike, spike + 30)):
         caught += [(i, a.rule) for a in fold(state, m, {"calls": 1, REFUND: 1}, pol, TOOLS)]
