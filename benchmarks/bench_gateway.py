@@ -90,20 +90,28 @@ def _start(
         )
         for p in ports
     ]
-    deadline = time.monotonic() + 60
+    wait_ready(procs, ports, "/readyz", 60, "gateway")
+    return procs, ports
+
+
+def wait_ready(
+    procs: list[subprocess.Popen[bytes]], ports: list[int], path: str, seconds: float, what: str
+) -> None:
+    """Wait until each server answers 200 on ``path``; stop them all and raise if one exits or
+    the ``seconds`` pass first (with the end of its stderr, when it was piped)."""
+    deadline = time.monotonic() + seconds
     for port, proc in zip(ports, procs, strict=True):
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 err = proc.stderr.read().decode() if proc.stderr and proc.poll() is not None else ""
                 _stop(procs)
-                raise RuntimeError(f"gateway on port {port} did not start: {err[-2000:]}")
+                raise RuntimeError(f"{what} on port {port} did not start: {err[-2000:]}")
             time.sleep(0.1)
-    return procs, ports
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:

@@ -21,13 +21,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench_gateway import _cpu, _port, _stop, wrk
+from bench_gateway import _cpu, _port, _stop, wait_ready, wrk
 
 # a decide answer's shape and size (1,860 bytes), with fixed values
 ANSWER = json.dumps(
@@ -148,18 +145,7 @@ def _start(n: int) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
         )
         for p in ports
     ]
-    deadline = time.monotonic() + 30
-    for port, proc in zip(ports, procs, strict=True):
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                _stop(procs)
-                raise RuntimeError(f"the floor server on port {port} did not start")
-            time.sleep(0.1)
+    wait_ready(procs, ports, "/", 30, "the floor server")
     return procs, ports
 
 
