@@ -153,11 +153,15 @@ def test_a_long_gap_learns_the_waiting_minutes_and_starts_the_windows_afresh():
     pol = policy()
     state = AgentState.new("a", M0 - 1)
     quiet_refunds(state, pol, M0, 2 * DAY)
+    for m in range(M0 + 2 * DAY, M0 + 2 * DAY + 5):  # data read: learned as each minute closed
+        fold(state, m, {"calls": 1, "data_read": 900.0}, pol, TOOLS)
     waiting = len(state.recent[REFUND])
     assert waiting > 0
     seen = state.rates[REFUND].n
+    read = state.rates["data_read"].n
     state.skip_to(M0 + 30 * DAY)
     assert state.rates[REFUND].n == seen + waiting
+    assert state.rates["data_read"].n == read  # not learned a second time
     assert state.recent == {}
     assert state.closed == M0 + 30 * DAY
     fold(state, M0 + 30 * DAY + 1, {"calls": 1, REFUND: 1}, pol, TOOLS)  # goes on

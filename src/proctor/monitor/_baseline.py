@@ -96,9 +96,9 @@ class AgentState:
 
     def skip_to(self, minute: int) -> None:
         """Go on from ``minute`` after a long gap: the minutes waiting to be learned are learned
-        first (at their own minutes), and the windows start afresh."""
-        rates = [k for k in self.rates if k in self.recent]
-        _learn(self, self.closed, rates, pending=0)
+        first (at their own minutes; the other rate series learned each minute as it closed),
+        and the windows start afresh."""
+        _learn(self, self.closed, [k for k in self.rates if _lagged(k)], pending=0)
         for key in list(self.recent):
             del self.recent[key]
         self.closed = minute
@@ -220,10 +220,9 @@ def fold(
             if z >= rule.score:
                 found.append(_Candidate(rule, _tool_of(key), total, expected, z))
                 anomalous[key] = max(anomalous.get(key, 0), w)
-    lagged = [k for k in series if _lagged(k)]
     _hold(state, minute, series, anomalous)
-    _learn(state, minute, lagged, pending=keep - 1)
-    for key in series:  # amounts: learned at once, but for a minute judged unusual
+    _learn(state, minute, [k for k in series if _lagged(k)], pending=keep - 1)
+    for key in series:  # the others learn this minute at once, but for one judged unusual
         if _lagged(key) or (key in anomalous and state.held.get(key, 0) <= MAX_HELD):
             continue
         state.rates[key].update(minute, float(values.get(key, 0.0)), state.recent[key + MEAN][-1])
