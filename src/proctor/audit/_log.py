@@ -361,15 +361,13 @@ class AuditLog:
         if self.signer is None:
             raise AuditError("this audit log was opened read-only (no signing key)")
         try:
-            if if_due:
-                return sign_checkpoint(
-                    self.engine,
-                    self.signer,
-                    self._clock,
-                    every=self.checkpoint_every,
-                    seconds=self.checkpoint_seconds,
-                )
-            return sign_checkpoint(self.engine, self.signer, self._clock)
+            return sign_checkpoint(
+                self.engine,
+                self.signer,
+                self._clock,
+                every=self.checkpoint_every if if_due else None,
+                seconds=self.checkpoint_seconds if if_due else None,
+            )
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot checkpoint the audit log: {exc}") from exc
 
