@@ -176,3 +176,42 @@ def test_refund_amounts_come_from_their_own_stream():
     refunds = a.calls["payments.refund"]
     assert ((a.value_moved > 0) == (refunds > 0)).all()
     assert not np.array_equal(a.value_moved, b.value_moved)
+
+
+def test_a_denial_drift_lasts_and_climbs_in_the_agents_calls_not_the_clock():
+    """A drift drawn to start on an evening lasts until the agent has made, on average, as many
+    calls as it makes in the drift's length (seed 1702 of the bench planted one on a night and
+    a weekend: about 60 calls in 14.6 hours, little evidence to find); one drawn on a busy
+    afternoon keeps its length; and the rise shows in the calls the drift touches."""
+    from proctor.bench._monitor_traffic import _in_calls, plant, rate_curve, simulate
+
+    plan = planned(0, {"orders.get": 0.5, "email.send": 0.5}, 3.0)
+    days = 14
+    curve = rate_curve(plan, days * DAY, 0)
+    evening = 8 * DAY + 18 * 60  # 18:00 on a Tuesday, local time (tz 0)
+    length = 12 * 60
+    end = evening + _in_calls(plan, days * DAY, 0, evening, length)
+    assert curve[evening:end].sum() >= curve.mean() * length  # as many calls as on average
+    assert curve[evening : evening + length].sum() < curve.mean() * length  # the clock: fewer
+    assert end - evening > length
+    # a drift on a busy afternoon keeps its length: it holds the calls already
+    noon = 8 * DAY + 11 * 60
+    assert _in_calls(plan, days * DAY, 0, noon, length) == length
+
+    drift = Incident("denial_drift", 0, evening, end)
+    sim = simulate(np.random.default_rng(3), plan, days * DAY, 0, [drift])
+    quiet = simulate(np.random.default_rng(3), plan, days * DAY, 0, [])
+    calls = sum(sim.calls.values())
+    during = slice(evening, end)
+    share = sim.denials[during].sum() / calls[during].sum()
+    before = quiet.denials[during].sum() / sum(quiet.calls.values())[during].sum()
+    assert share > before + 0.08  # the rise of 15 to 35 points shows in the calls it touches
+
+    # every drift the planter draws holds at least its length of average traffic
+    rng = np.random.default_rng(5)
+    plans = [planned(i, {"orders.get": 0.5, "email.send": 0.5}, 1.0 + i) for i in range(4)]
+    for p in plans:
+        p.tz = 3 * p.index
+    for inc in plant(rng, plans, days * DAY, 7 * DAY, 0, {"denial_drift": 4}, 0):
+        c = rate_curve(plans[inc.agent], days * DAY, 0)
+        assert c[inc.start : inc.end].sum() >= c.mean() * 12 * 60 * 0.999

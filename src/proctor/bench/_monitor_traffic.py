@@ -18,7 +18,10 @@ Incidents, planted at random times after the warm-up, one agent each:
 - ``refund_spike``: refunds at 8 to 20 times their usual rate: the agent's average rate of
   refunds, or the rate of that hour where it is higher (a spike planted at night used to be 8
   to 20 times almost nothing: some "incidents" held no refund at all);
-- ``denial_drift``: the share of denials climbs by 15 to 35 points over 6 to 24 hours;
+- ``denial_drift``: the share of denials climbs by 15 to 35 points over 60 % of the drift,
+  then stays, for 12 to 36 hours of the agent's average traffic (a drift is in the share of its
+  calls: it lasts until the agent has made as many calls as it makes in that time on average,
+  and climbs with its calls, not with the clock);
 - ``injection_burst``: a burst of contents judged hostile (0.5 to 2 a minute).
 """
 
@@ -136,6 +139,7 @@ def plant(
     warmup: int,
     per_kind: int,
     kinds: Mapping[str, int] | None = None,
+    start_minute: int = 0,
 ) -> list[Incident]:
     """``per_kind`` incidents of each kind (or ``kinds``: so many of these kinds only), after
     the warm-up, never two at once on an agent."""
@@ -157,6 +161,8 @@ def plant(
                     "injection_burst": int(rng.integers(10, 41)),
                 }[kind]
                 start = int(rng.integers(warmup + MINUTES_PER_DAY, minutes - length - 60))
+                if kind == "denial_drift":  # its length in the agent's calls, not the clock's
+                    length = _in_calls(plan, minutes, start_minute, start, length)
                 spans = busy.setdefault(plan.index, [])
                 if any(start < e + 240 and s < start + length + 240 for s, e in spans):
                     continue
@@ -171,6 +177,19 @@ def plant(
                 incidents.append(Incident(kind, plan.index, start, start + length, tool))
                 break
     return incidents
+
+
+def _in_calls(plan: AgentPlan, minutes: int, start_minute: int, start: int, length: int) -> int:
+    """``length`` minutes of the agent's average traffic, from ``start``: a drift drawn to last
+    ``length`` minutes lasts until the agent has made, on average, as many calls as it makes
+    in ``length`` minutes (a drift is in the share of its calls: one planted on a night and a
+    weekend, when the agent makes a call an hour, held almost no call and no evidence). Never
+    past the simulation's last hour."""
+    curve = rate_curve(plan, minutes, start_minute)
+    need = float(curve.mean()) * length
+    made = np.cumsum(curve[start:])
+    end = int(np.searchsorted(made, need)) + 1
+    return max(length, min(end, minutes - 60 - start))
 
 
 @dataclass
@@ -216,9 +235,10 @@ def simulate(
     for inc in incidents:
         if inc.kind == "denial_drift":
             rise = float(rng.uniform(0.15, 0.35))
-            ramp = int((inc.end - inc.start) * 0.6)
-            deny_p[inc.start : inc.start + ramp] += np.linspace(0, rise, ramp)
-            deny_p[inc.start + ramp : inc.end] += rise
+            # it climbs over its first 60 % of calls (on average), then stays: a drift in the
+            # share of calls moves with the calls, not with the clock
+            made = np.cumsum(curve[inc.start : inc.end])
+            deny_p[inc.start : inc.end] += rise * np.minimum(made / (0.6 * made[-1]), 1.0)
     # denials come in clusters of 1 to 3 (retries of a refused call)
     clusters = rng.binomial(total.astype(np.int64), np.clip(deny_p / 2.0, 0, 1))
     denials = np.minimum(clusters * rng.integers(1, 4, size=minutes), total).astype(np.float64)

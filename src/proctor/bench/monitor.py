@@ -123,7 +123,7 @@ def run_seed(
     minutes = days * MINUTES_PER_DAY
     warmup = WARMUP_DAYS * MINUTES_PER_DAY
     plans = plan_agents(rng, agents, minutes)
-    incidents = plant(rng, plans, minutes, warmup, per_kind, kinds)
+    incidents = plant(rng, plans, minutes, warmup, per_kind, kinds, START)
     return replay(seed, rng, plans, incidents, days, began=began, trace_agent=trace_agent)
 
 
