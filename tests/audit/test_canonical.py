@@ -96,3 +96,43 @@ def test_values_that_are_not_json_are_masked_by_their_text():
             return "opaque"
 
     assert mask_value(Opaque())["type"] == "Opaque"
+
+
+class _Opaque:
+    def __str__(self) -> str:
+        return "opaque \u00e9 \ud800"
+
+
+def _dumps(value: object, **kw: object) -> str:
+    """``json.dumps`` as the encoders built once replaced it (the bytes must not change)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, **kw)
+
+
+@given(value=json_values | st.dictionaries(text, st.just(_Opaque()) | json_values, max_size=3))
+def test_the_encoders_built_once_write_what_json_dumps_writes(value):
+    # surrogates and non-ASCII text (hypothesis' text), non-JSON values by their str
+    from proctor.audit._canonical import value_digest
+    from proctor.model import _receipt
+    from proctor.vault import _digest
+
+    as_value = _dumps(value, default=str)
+    assert (
+        value_digest(value) == hashlib.sha256(as_value.encode("utf-8", "surrogatepass")).hexdigest()
+    )
+    assert _digest.canonical(value) == as_value.encode("utf-8", "surrogatepass")
+    salt = bytes(range(32))
+    args = {"v": value}
+    assert (
+        _receipt.args_commitment(salt, args)
+        == hashlib.sha256(
+            salt + _dumps(args, default=str).encode("utf-8", "surrogatepass")
+        ).hexdigest()
+    )
+    try:
+        expected = _dumps(value, allow_nan=False)
+    except TypeError:  # not JSON: refused by both
+        with pytest.raises(TypeError):
+            canonical_json(value)
+        return
+    assert canonical_json(value) == expected
+    assert _receipt._canonical(value) == expected

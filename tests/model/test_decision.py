@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import pytest
 
 from proctor.model import (
@@ -190,6 +193,21 @@ def test_hits_reasons_and_seen_come_from_the_deciding_rules_only() -> None:
         "over-100": {"amount": 500.0},
         "over-1000": {"amount": 500.0, "currency": "USD"},
     }
+
+
+def test_hits_are_read_once_and_a_changed_decision_reads_its_own() -> None:
+    decision = Decision.combine("t", [step(Step.LIMITS, hit("a", DENY), hit("b", HOLD))])
+    assert decision.hits is decision.hits  # derived once: a decision is frozen
+    assert decision.rule_ids == ("a",)
+    held = dataclasses.replace(decision, verdict=HOLD)
+    assert held.rule_ids == ("b",)  # not the hits cached on the decision it came from
+    again = pickle.loads(pickle.dumps(decision))
+    assert again == decision
+    assert again.rule_ids == ("a",)
+    # the cache is no field: equality, repr and asdict see the decision's fields only
+    assert decision == Decision.combine("t", [step(Step.LIMITS, hit("a", DENY), hit("b", HOLD))])
+    assert set(dataclasses.asdict(decision)) == {"tool", "verdict", "steps", "approval", "policy"}
+    assert "_hits" not in repr(decision)
 
 
 def test_step_lookup() -> None:

@@ -65,8 +65,19 @@ class StepResult:
         return StepResult(step, Verdict.ALLOW, StepStatus.SKIPPED, (), note)
 
 
+class _Memo:
+    """A slot for what a decision derives from its steps, kept outside the dataclass's fields
+    (so equality, hashing, ``repr``, ``replace`` and ``asdict`` never see it): ``hits`` is read
+    five to ten times per call on the gateway's path (the records, the receipt, the answer),
+    and each read walked every step. A decision is frozen, so it is computed once; a changed
+    decision (``replace``, ``combine``) is a new object, which computes its own."""
+
+    __slots__ = ("_hits",)
+    _hits: tuple[RuleHit, ...]
+
+
 @dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(_Memo):
     """The verdict on one call, with every step's result. DENY beats HOLD beats ALLOW."""
 
     tool: str
@@ -96,7 +107,12 @@ class Decision:
     @property
     def hits(self) -> tuple[RuleHit, ...]:
         """The rules that decided: those whose verdict equals the final verdict."""
-        return tuple(h for s in self.steps for h in s.hits if h.verdict is self.verdict)
+        try:
+            return self._hits
+        except AttributeError:  # first read (or unpickled): computed once, see ``_Memo``
+            hits = tuple(h for s in self.steps for h in s.hits if h.verdict is self.verdict)
+            object.__setattr__(self, "_hits", hits)
+            return hits
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
