@@ -46,6 +46,7 @@ from proctor.model import (
     Environment,
     Outcome,
     OutcomeStatus,
+    Receipt,
     RuleHit,
     Session,
     Step,
@@ -78,6 +79,19 @@ def _refuse(tool: str, step: Step, rule_id: str, reason: str, policy: str = "") 
 
 def _with_step(decision: Decision, step: StepResult) -> Decision:
     return Decision.combine(decision.tool, [*decision.steps, step], decision.policy)
+
+
+def _settles(hook: GateHooks) -> bool:
+    """Whether ``hook`` records a decision with its known outcome itself (``on_settled``)."""
+    return type(hook).on_settled is not GateHooks.on_settled
+
+
+def _known_outcome(call: ToolCall, decision: Decision) -> Outcome:
+    """The outcome of a call that is neither queued nor run: ALLOWED for the caller to run it
+    (``execute=False``), DENIED otherwise (a DENY, or an approved call held again)."""
+    if decision.verdict is Verdict.ALLOW:
+        return Outcome(OutcomeStatus.ALLOWED, decision, call.id)
+    return Outcome(OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons))
 
 
 class GatedTool:
@@ -537,7 +551,16 @@ class Gate:
     ) -> Outcome:
         """Steps 6 to 8 on a decided call: record, then hold, deny or execute. An approved
         call that is held again (a concurrent call filled its rate limit) is refused, not
-        queued a second time. ``execute`` false: an allowed call is recorded, not run."""
+        queued a second time. ``execute`` false: an allowed call is recorded, not run.
+
+        A call that is neither queued nor run has its outcome once it is decided; hooks that
+        override ``on_settled`` (the audit hook) then record the decision and the outcome
+        together, after the other hooks' ``on_decision`` and before their ``on_outcome``. For
+        ``decide`` that is one append of two records instead of two appends, each awaited:
+        one group commit and one wake-up of the event loop per decision, not two. Nothing
+        else changes: the answer waits until both records are committed; if the append
+        fails, the call is refused (``record.error``) and its rate slot and budget are given
+        back; the outcome record links to the decision record; the receipt is the same."""
         tool = call.tool
         impl = self._tools.get(tool)
         if impl is None and execute and decision.verdict is not Verdict.DENY:
@@ -557,14 +580,25 @@ class Gate:
             if spend is None and took_slot:
                 await self._release_rate_slot(session, call)
                 took_slot = False
+        # the outcome is known now unless a hold is to be queued or a tool to be run: then the
+        # hooks that can record a decision with its outcome do so at once (``on_settled``)
+        queued = decision.verdict is Verdict.HOLD and not approved
+        runs = decision.verdict is Verdict.ALLOW and execute
+        together = [] if queued or runs else [h for h in self.hooks if _settles(h)]
         failures: list[BaseException] = []
+        settled: Outcome | None = None
+        receipt = None
         with self._step("record", session, call):
-            for hook in self.hooks:  # every hook sees the decision, even after one failed
-                try:
+            for hook in self.hooks:
+                if hook in together:
+                    continue
+                try:  # every hook sees the decision, even after one failed
                     await hook.on_decision(session, call, decision)
                 except Exception as exc:
                     log.exception("on_decision hook %s failed; refusing", type(hook).__name__)
                     failures.append(exc)
+            if together:
+                settled, receipt = await self._settle(session, call, decision, together, failures)
         if failures:
             decision = _with_step(
                 decision, StepResult.error(Step.VERDICT, "record.error", failures[0])
@@ -573,16 +607,13 @@ class Gate:
                 await self._release_rate_slot(session, call)
             await budget.settle(self.budgets, spend, ran=False)
             spend = None
-        if decision.verdict is Verdict.HOLD and not approved:
+        if settled is None and decision.verdict is Verdict.HOLD and not approved:
             with self._step("hold", session, call):
                 outcome = await self._hold(session, call, decision)
-        elif decision.verdict is not Verdict.ALLOW:
-            outcome = Outcome(
-                OutcomeStatus.DENIED, decision, call.id, error="; ".join(decision.reasons)
-            )
-        elif not execute:  # the caller runs it: what it spends counts now (docs/budgets.md)
-            outcome = Outcome(OutcomeStatus.ALLOWED, decision, call.id)
-            await budget.settle(self.budgets, spend, ran=True)
+        elif settled is not None or decision.verdict is not Verdict.ALLOW or not execute:
+            outcome = settled or _known_outcome(call, decision)
+            if outcome.status is OutcomeStatus.ALLOWED:  # the caller runs it: what it spends
+                await budget.settle(self.budgets, spend, ran=True)  # counts now (budgets.md)
         elif impl is None:  # unreachable: an unregistered tool is denied above
             outcome = Outcome(OutcomeStatus.DENIED, decision, call.id, error="not registered")
         else:
@@ -592,15 +623,44 @@ class Gate:
                     outcome = await self._execute(session, call, decision, impl, ran)
             finally:  # spent if the tool ran (or may have: a timeout); else given back
                 await budget.settle(self.budgets, spend, ran=ran.effect)
-        receipt = None
         with self._step("outcome", session, call):
             for hook in self.hooks:
+                if settled is not None and hook in together:
+                    continue  # recorded with the decision
                 try:
                     signed = await hook.on_outcome(session, call, outcome)
                     receipt = receipt or signed
                 except Exception:
                     log.exception("on_outcome hook failed for call %s", call.id)
         return outcome if receipt is None else replace(outcome, receipt=receipt)
+
+    async def _settle(
+        self,
+        session: Session,
+        call: ToolCall,
+        decision: Decision,
+        together: Sequence[GateHooks],
+        failures: list[BaseException],
+    ) -> tuple[Outcome | None, Receipt | None]:
+        """``together`` record ``decision`` with its known outcome (``on_settled``), after the
+        other hooks' ``on_decision``: (the outcome, its receipt) if all of them did; (None,
+        None) if any hook failed (``failures``), and the gate refuses the call. Once a hook
+        failed, the rest see the decision alone (``on_decision``), as every hook sees it; the
+        refusal then reaches every hook as an outcome, including one that recorded the call
+        as allowed before a later one failed (the last outcome recorded of a call counts)."""
+        outcome = _known_outcome(call, decision)
+        receipt = None
+        for hook in together:
+            try:
+                if failures:
+                    await hook.on_decision(session, call, decision)
+                else:
+                    signed = await hook.on_settled(session, call, decision, outcome)
+                    receipt = receipt or signed
+            except Exception as exc:
+                log.exception("on_settled hook %s failed; refusing", type(hook).__name__)
+                failures.append(exc)
+        return (None, None) if failures else (outcome, receipt)
 
     def call(
         self,

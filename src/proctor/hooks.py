@@ -20,6 +20,16 @@ The gate calls every registered hook, in registration order. Failure rules:
   since the action already happened and cannot be undone. It may return a signed receipt of
   the recorded outcome (the audit hook does); the gate attaches the first one to the outcome
   it returns (``Outcome.receipt``).
+- ``on_settled`` is ``on_decision`` and ``on_outcome`` at once, for a call whose outcome is
+  known when it is decided (nothing to execute, nothing to queue: a DENY, or an ALLOW for a
+  caller that runs the tool itself, as the gateway's ``decide``). Its default calls the two;
+  a hook that records overrides it to record both in one transaction (the audit hook: one
+  commit instead of two, and both durable before the answer). If it raises, the call is
+  refused as when ``on_decision`` raises, and every hook then sees ``on_outcome`` with the
+  refusal. The gate calls it only on the hooks that override it (the others get
+  ``on_decision`` and ``on_outcome`` as for any call), after every other hook's
+  ``on_decision`` and before any ``on_outcome``: each hook still sees a call's decision before
+  its outcome, and none is told an outcome that another hook's ``on_decision`` then refuses.
 - ``admit`` judges agent-level controls with every call (the kill switch): like ``flow`` it can
   only tighten, and its errors DENY.
 - ``waive`` is the one point that can loosen a verdict: break-glass. It sees a HOLD decision
@@ -86,6 +96,15 @@ class GateHooks:
         """Every outcome: executed, failed, fallback, pending or denied. May return the
         signed receipt of the recorded outcome."""
         return None
+
+    async def on_settled(
+        self, session: Session, call: ToolCall, decision: Decision, outcome: Outcome
+    ) -> Receipt | None:
+        """A decision whose ``outcome`` was known when it was made (see the module): the same
+        as ``on_decision`` then ``on_outcome``, which is what this does. Override it to record
+        both at once; raising refuses the call (nothing of it may be taken as recorded)."""
+        await self.on_decision(session, call, decision)
+        return await self.on_outcome(session, call, outcome)
 
     async def admit(self, session: Session, call: ToolCall) -> StepResult | None:
         """Agent-level controls (kill switch), judged with every call. None: no opinion."""

@@ -3,7 +3,8 @@
 A session's ``session.opened`` record is written with its first decision (or by
 ``open_session``), once per process. The decision links to it; the outcome links to the
 decision. ``on_decision`` raising makes the gate refuse the call (fail closed): an action that
-could not be recorded never runs.
+could not be recorded never runs. A call whose outcome is known when it is decided (nothing to
+run or queue) has both records written in one append (``on_settled``).
 """
 
 from __future__ import annotations
@@ -146,9 +147,9 @@ class AuditHook(GateHooks):
                 self._policies[name] = digest
         return digest
 
-    def _outcome_event(self, session: Session, call: ToolCall, outcome: Outcome) -> events.Event:
-        with self._lock:
-            link = self._decisions.pop(call.id, None)
+    def _outcome_event(
+        self, session: Session, call: ToolCall, outcome: Outcome, link: str | None
+    ) -> events.Event:
         return events.outcome(
             session,
             call,
@@ -173,6 +174,29 @@ class AuditHook(GateHooks):
     ) -> Receipt | None:
         """Record the outcome; return its signed receipt (None with ``receipts`` off). No
         worker thread where the log has a writer of its own (``aappend_many``)."""
-        event = self._outcome_event(session, call, outcome)
+        with self._lock:
+            link = self._decisions.pop(call.id, None)
+        event = self._outcome_event(session, call, outcome, link)
         record = (await self.log.aappend_many([event]))[0]
+        return self._receipt(record, event, call)
+
+    async def on_settled(
+        self, session: Session, call: ToolCall, decision: Decision, outcome: Outcome
+    ) -> Receipt | None:
+        """A call whose outcome was known when it was decided (the gateway's ``decide``, any
+        DENY): its decision and outcome records (and the session's first record, if this is
+        its first) in one append, one transaction. The records are those ``on_decision`` and
+        ``on_outcome`` write, in that order, the outcome linked to the decision; the receipt
+        is the same. Raises if the append fails (nothing is recorded): the gate refuses."""
+        first: list[events.Event] = []
+        sid = self._known(session)
+        if sid is None:
+            opened = events.session_opened(session)
+            first, sid = [opened], opened.id
+        links = [sid, *self._ingests_of(decision)]
+        decided = events.decision(session, call, decision, links, self.log.digest)
+        event = self._outcome_event(session, call, outcome, decided.id)
+        record = (await self.log.aappend_many([*first, decided, event]))[-1]
+        if first:
+            self._remember(session, sid)
         return self._receipt(record, event, call)
