@@ -222,9 +222,9 @@ def fold(
                 anomalous[key] = max(anomalous.get(key, 0), w)
     _hold(state, minute, series, anomalous)
     _learn(state, minute, [k for k in series if _lagged(k)], pending=keep - 1)
-    for key in series:  # the others learn this minute at once, but for one judged unusual
-        if _lagged(key) or (key in anomalous and state.held.get(key, 0) <= MAX_HELD):
-            continue
+    for key in series:  # the others learn this minute at once, but within a run of unusual
+        if _lagged(key) or (key in anomalous and 1 < state.held.get(key, 0) <= MAX_HELD):
+            continue  # minutes only the first (clipped, as ever): ``_hold``
         state.rates[key].update(minute, float(values.get(key, 0.0)), state.recent[key + MEAN][-1])
     for name in restart:  # an alert was due: the CUSUM starts afresh
         state.shares[name].restart()
@@ -241,7 +241,16 @@ def _hold(state: AgentState, minute: int, series: list[str], anomalous: Mapping[
     (a minute's lump is capped at 400 times the index, which raises it by a fifth), and a
     spike of refunds the next day scored as usual. A series unusual for longer than
     ``MAX_HELD`` minutes in a row learns again (clipped, as ever): a new normal is taken in,
-    slowly, after a day of alerts."""
+    slowly, after a day of alerts.
+
+    The series that learn each minute as it closes (``data_read``, ``injection``,
+    ``value_moved``) learn the first minute of a run of unusual minutes, clipped, and hold the
+    rest: an incident of many minutes teaches its first, bounded, and a sparse series' isolated
+    events teach it what an event is. Holding every unusual minute, a series whose events are
+    each unusual against an hour that had seen none (a read every 50 minutes, seed 2105 of
+    ``proctor bench monitor``) learned no event again once warm: its dispersion fell from a
+    read's size to 8 characters, and every read alerted (``data_read.spike`` 121 times in 23
+    days on one agent)."""
     for key in series:
         window = anomalous.get(key)
         if window is None:
