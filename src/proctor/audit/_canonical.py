@@ -11,18 +11,12 @@ test checks that it equals ``canonical_json`` of the dict.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from hashlib import sha256 as _sha256
 from json.encoder import encode_basestring as _q
 
-# ``json.dumps`` with these options builds a ``JSONEncoder`` on every call (about 1 us, as much
-# as encoding a short value); one built once encodes the same bytes (it keeps no state between
-# calls), and a record's bodies, links and digested values are encoded several times a call.
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
-_VALUE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+from proctor._json import CANONICAL as _CANONICAL
+from proctor._json import VALUE as _VALUE
 
 
 def canonical_json(value: object) -> str:

@@ -30,18 +30,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from proctor._json import CANONICAL as _CANONICAL
+from proctor._json import VALUE as _VALUE
 from proctor.errors import ReceiptError
 
 RECEIPT_VERSION = "proctor.receipt/v2"
 _V1 = "proctor.receipt/v1"
 _HEX = {32: re.compile(r"[0-9a-f]{64}"), 64: re.compile(r"[0-9a-f]{128}")}
-
-
-# encoders built once (``json.dumps`` with options builds one per call: same bytes, more time)
-_CANONICAL = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-)
-_VALUE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def _canonical(value: object) -> str:

@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import secrets
 from collections.abc import Mapping
 
+from proctor._json import VALUE as _ENCODER
 from proctor.errors import VaultError
 from proctor.vault._keyring import Keyring, _decode_key
 
 PREFIX = "hmac-sha256"
-
-
-# built once: ``json.dumps`` with options builds an encoder per call (same bytes, more time)
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def canonical(value: object) -> bytes:
