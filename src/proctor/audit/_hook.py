@@ -91,14 +91,22 @@ class AuditHook(GateHooks):
             lambda sid: events.decision(session, call, decision, [sid, *seen], self.log.digest),
         )
 
-    def _append_in_session(self, session: Session, build: Callable[[str], events.Event]) -> Record:
-        """Append ``build(session_record_id)``, opening the session's record first if needed."""
+    def _opening(self, session: Session) -> tuple[str, list[events.Event]]:
+        """The id of the session's record, and the events to append first: its
+        ``session.opened`` if this process has not recorded it yet (``_remember`` it once
+        they are appended), else none."""
         sid = self._known(session)
         if sid is not None:
-            return self.log.append(build(sid))
+            return sid, []
         opened = events.session_opened(session)
-        _, rec = self.log.append_many([opened, build(opened.id)])
-        self._remember(session, opened.id)
+        return opened.id, [opened]
+
+    def _append_in_session(self, session: Session, build: Callable[[str], events.Event]) -> Record:
+        """Append ``build(session_record_id)``, opening the session's record first if needed."""
+        sid, first = self._opening(session)
+        rec = self.log.append_many([*first, build(sid)])[-1]
+        if first:
+            self._remember(session, sid)
         return rec
 
     def _record_ingest(self, session: Session, content: Labeled) -> Record:
@@ -188,11 +196,7 @@ class AuditHook(GateHooks):
         its first) in one append, one transaction. The records are those ``on_decision`` and
         ``on_outcome`` write, in that order, the outcome linked to the decision; the receipt
         is the same. Raises if the append fails (nothing is recorded): the gate refuses."""
-        first: list[events.Event] = []
-        sid = self._known(session)
-        if sid is None:
-            opened = events.session_opened(session)
-            first, sid = [opened], opened.id
+        sid, first = self._opening(session)
         links = [sid, *self._ingests_of(decision)]
         decided = events.decision(session, call, decision, links, self.log.digest)
         event = self._outcome_event(session, call, outcome, decided.id)
