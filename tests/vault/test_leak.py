@@ -5,6 +5,7 @@ and none of B's values appears in the model's text, the audit log or any respons
 from __future__ import annotations
 
 import json
+import re
 import string
 
 from hypothesis import given, settings
@@ -19,6 +20,15 @@ from ._policy import SUPPORT, customer
 
 def _values(record: dict[str, object]) -> list[str]:
     return [str(v) for v in record.values()] + [str(v).lower() for v in record.values()]
+
+
+def _said_in(value: str, said: str) -> bool:
+    """Whether ``value`` appears in ``said``; a number only as a whole token, since the audit
+    log's hex digests and timestamps hold any short run of digits by chance (a salary of 50003
+    once matched inside a digest)."""
+    if not value.isdigit():
+        return value in said
+    return re.search(rf"(?<![0-9A-Za-z]){value}(?![0-9A-Za-z])", said) is not None
 
 
 def _everything_said(outcome, texts: list[str], log: AuditLog | None) -> str:
@@ -55,7 +65,7 @@ def test_a_mis_scoped_query_reaches_the_model_with_the_sessions_tenant_only(
 
     said = _everything_said(outcome, [labeled.text], audit_log)
     shared = {"GB82WEST12345698765432"}  # the one value both tenants' records carry
-    leaked = [v for rec in theirs for v in _values(rec) if v in said and v not in shared]
+    leaked = [v for rec in theirs for v in _values(rec) if _said_in(v, said) and v not in shared]
     assert leaked == []
     assert "globex" not in said.lower()  # not even the other tenant's name
 
@@ -119,3 +129,11 @@ def test_no_value_of_another_tenant_ever_reaches_the_model(tenants, names, as_te
                 assert names[i] not in text  # every value of the record contains its name
     finally:
         gate.close()
+
+
+def test_a_number_counts_as_said_only_as_a_whole_token():
+    assert _said_in("50003", '{"salary": 50003}')
+    assert _said_in("50003", "salary 50003.0")
+    assert not _said_in("50003", "sha256:9f0a50003bc1")  # inside a digest: chance, not a leak
+    assert not _said_in("50003", "2026-11-26T14:30:05.500031")
+    assert _said_in("bartholomew-3", "id bartholomew-3x")  # words stay substring matches
