@@ -311,3 +311,127 @@ def test_gateway_on_redis_decides_pauses_and_limits(redis_world):
         {"tool": "payments.refund", "args": {"order_id": "O-1", "amount": 5.0}},
     ).json()
     assert d["verdict"] == "ALLOW"
+
+
+def _counting_pipelines(client: Any) -> list[int]:
+    """Wrap ``client.pipeline`` to record how many commands each pipeline sent."""
+    sizes: list[int] = []
+    make = client.pipeline
+
+    def pipeline(*args: Any, **kwargs: Any) -> Any:
+        pipe = make(*args, **kwargs)
+        execute = pipe.execute
+
+        async def counted(*a: Any, **k: Any) -> Any:
+            sizes.append(len(pipe.command_stack))
+            return await execute(*a, **k)
+
+        pipe.execute = counted
+        return pipe
+
+    client.pipeline = pipeline
+    return sizes
+
+
+def test_concurrent_takes_share_a_round_trip_and_each_gets_its_own_answer(
+    redis_server, redis_prefix
+):
+    """30 requests in one turn of the event loop, a bucket of 5: exactly 5 tokens granted, in
+    the order asked, each request with its own session's read; far fewer than 30 round trips."""
+    from proctor.server._state import RedisState
+
+    async def check() -> tuple[list[tuple[float, object, object]], list[int]]:
+        state = RedisState(redis_server, prefix=redis_prefix)
+        sizes = _counting_pipelines(state.aio)
+        try:
+            for i in range(30):
+                await state.session_put(f"ses_{i}", {"id": f"ses_{i}"})
+            got = await asyncio.gather(
+                *(state.take_and_get("key:bot", 0.001, 5, f"ses_{i}") for i in range(30))
+            )
+            return list(got), sizes
+        finally:
+            await state.aio.aclose()
+            state.close()
+
+    got, sizes = asyncio.run(check())
+    waits = [w for w, _, _ in got]
+    assert waits[:5] == [0.0] * 5
+    assert all(w > 0 for w in waits[5:])
+    assert [s for _, s, _ in got] == [{"id": f"ses_{i}"} for i in range(30)]
+    assert sum(sizes) == 30
+    assert len(sizes) < 30
+
+
+def test_a_batch_of_a_script_redis_does_not_know_runs_each_call_once(redis_server, redis_prefix):
+    """After a Redis restart (or SCRIPT FLUSH) every call of the batch meets NOSCRIPT: the script
+    is loaded and exactly those calls are sent again, none twice (a token is taken once)."""
+    import secrets
+
+    import redis.asyncio as aredis
+
+    from proctor.server._state import _TAKE_GET, ScriptBatch
+
+    async def check() -> tuple[list[Any], list[int]]:
+        client = aredis.Redis.from_url(redis_server)
+        sizes = _counting_pipelines(client)
+        fresh = client.register_script(_TAKE_GET + f"\n-- never loaded {secrets.token_hex(8)}")
+        batch = ScriptBatch(client, fresh)
+        keys = [redis_prefix + k for k in ("bucket", "session", "flow")]
+        try:
+            return list(await asyncio.gather(*(batch(keys, [0.001, 3, 0]) for _ in range(6)))), (
+                sizes
+            )
+        finally:
+            await client.aclose()
+
+    got, sizes = asyncio.run(check())
+    waits = [float(r[0]) for r in got]
+    assert waits[:3] == [0.0] * 3
+    assert all(w > 0 for w in waits[3:])
+    assert sizes == [6, 6]  # all six refused unknown, then all six run
+
+
+def test_when_redis_does_not_answer_every_caller_of_the_batch_gets_the_error():
+    import redis.exceptions
+
+    from proctor.server._state import RedisState
+
+    async def check() -> list[object]:
+        state = RedisState("redis://127.0.0.1:1/0", timeout=0.5)
+        try:
+            return list(
+                await asyncio.gather(
+                    *(state.take_and_get("key:bot", 1.0, 5, f"ses_{i}") for i in range(4)),
+                    return_exceptions=True,
+                )
+            )
+        finally:
+            await state.aio.aclose()
+            state.close()
+
+    got = asyncio.run(check())
+    assert len(got) == 4
+    assert all(isinstance(g, redis.exceptions.ConnectionError) for g in got)
+
+
+def test_a_cancelled_caller_leaves_the_others_of_its_batch_answered(redis_server, redis_prefix):
+    from proctor.server._state import RedisState
+
+    async def check() -> list[object]:
+        state = RedisState(redis_server, prefix=redis_prefix)
+        try:
+            calls = [
+                asyncio.ensure_future(state.take_and_get("key:bot", 0.001, 5, f"ses_{i}"))
+                for i in range(4)
+            ]
+            await asyncio.sleep(0)  # all four queued, the batch not sent yet
+            calls[1].cancel()
+            return list(await asyncio.gather(*calls, return_exceptions=True))
+        finally:
+            await state.aio.aclose()
+            state.close()
+
+    got = asyncio.run(check())
+    assert isinstance(got[1], asyncio.CancelledError)
+    assert [g[0] for i, g in enumerate(got) if i != 1] == [0.0, 0.0, 0.0]  # type: ignore[index]

@@ -8,6 +8,7 @@ API into a 503 (sessions, key buckets). Nothing is allowed because Redis was unr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -354,6 +355,76 @@ class RedisFlowStore:
         return tuple(known)
 
 
+class ScriptBatch:
+    """Calls of one Lua script made in the same turn of the event loop, sent to Redis together:
+    one pipeline (not a transaction: each call is its own script, atomic as before), one round
+    trip, one pass through the client's machinery (its retry, timeout and connection pool cost
+    more CPU than the script's reply: about 45 of a call's 70 microseconds). A call alone is sent
+    as the plain script call. Each caller gets its own script's answer or error; an error of
+    the round trip itself (Redis down, the timeout) reaches every caller of the batch. Scripts
+    Redis no longer knows (a restart, ``SCRIPT FLUSH``) are loaded, and only the calls that
+    did not run are sent again."""
+
+    def __init__(self, client: Any, script: Any) -> None:
+        self._client = client
+        self._script = script  # redis.commands.core.AsyncScript: .sha, .script, __call__
+        self._waiting: list[tuple[list[str], list[object], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def __call__(self, keys: list[str], args: list[object]) -> Any:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((keys, args, answer))
+        if len(self._waiting) == 1:  # the first of this turn: send once the turn is over
+            task = loop.create_task(self._send())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return await answer
+
+    async def _send(self) -> None:
+        batch, self._waiting = self._waiting, []
+        try:
+            if len(batch) == 1:
+                keys, args, _ = batch[0]
+                replies: list[Any] = [await self._script(keys=keys, args=args)]
+            else:
+                replies = await self._pipelined(batch)
+        except asyncio.CancelledError:
+            for *_, answer in batch:
+                answer.cancel()
+            raise
+        except Exception as exc:  # the round trip failed: every caller of it fails
+            replies = [exc] * len(batch)
+        for (*_, answer), reply in zip(batch, replies, strict=True):
+            if answer.done():  # its caller was cancelled
+                continue
+            if isinstance(reply, Exception):
+                answer.set_exception(reply)
+            else:
+                answer.set_result(reply)
+
+    async def _pipelined(
+        self, batch: list[tuple[list[str], list[object], asyncio.Future[Any]]]
+    ) -> list[Any]:
+        from redis.exceptions import NoScriptError
+
+        replies: list[Any] = [None] * len(batch)
+        todo = list(range(len(batch)))
+        for attempt in range(2):
+            pipe = self._client.pipeline(transaction=False)
+            for i in todo:
+                keys, args, _ = batch[i]
+                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
+            got = await pipe.execute(raise_on_error=False)
+            for i, reply in zip(todo, got, strict=True):
+                replies[i] = reply
+            todo = [i for i in todo if isinstance(replies[i], NoScriptError)]
+            if not todo or attempt:
+                break
+            await self._client.script_load(self._script.script)  # then those, once more
+        return replies
+
+
 class RedisState:
     """Everything shared, in the Redis at ``url``. Two clients: a synchronous one for the gate's
     rate limiter and the kill switch's cache (called from threads), an asynchronous one for the
@@ -376,7 +447,7 @@ class RedisState:
         self.rates: RateCounter = RedisRateLimiter(self.sync, prefix + "rate:", self.aio)
         self.flow: FlowStore = RedisFlowStore(self.aio, prefix=prefix + "flow:")
         self._take = self.aio.register_script(_TAKE)
-        self._take_get = self.aio.register_script(_TAKE_GET)
+        self._take_get = ScriptBatch(self.aio, self.aio.register_script(_TAKE_GET))
         self._session_ttl = session_ttl
 
     async def take(self, key: str, rate: float, burst: int) -> float:
@@ -399,7 +470,7 @@ class RedisState:
         ]
         if agent is not None:
             keys.append(pause_key(self.prefix, agent))
-        got = await self._take_get(keys=keys, args=[rate, burst, known])
+        got = await self._take_get(keys, [rate, burst, known])
         wait, raw, entries = got[0], got[1], got[2]
         pre = Prefetched(
             session_id,
