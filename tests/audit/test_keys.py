@@ -95,3 +95,24 @@ def test_settings_from_the_environment(tmp_path):
     assert (s.checkpoint_every, s.checkpoint_seconds) == (50, 2.5)
     assert not s.signer().dev
     assert len(s.trusted_keys()) == 2
+
+
+def test_the_receipt_salt_kept_is_the_one_of_the_record_asked():
+    """The last salt is kept for the receipt that follows its record; any other record id, in
+    any order and from many threads at once, still gets its own HMAC."""
+    import hashlib
+    import hmac
+    from concurrent.futures import ThreadPoolExecutor
+
+    signer = Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+
+    def fresh(record_id: str) -> bytes:
+        return hmac.new(signer._opening_key, record_id.encode(), hashlib.sha256).digest()
+
+    ids = [f"rec_{i % 7}" for i in range(2000)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(signer.receipt_salt, ids))
+    assert got == [fresh(i) for i in ids]
+    assert signer.receipt_salt("rec_a") == signer.receipt_salt("rec_a") == fresh("rec_a")
+    assert signer.receipt_salt("rec_b") != fresh("rec_a")
+    assert signer == Signer(signer.private_key)  # the kept salt is not part of its identity

@@ -21,7 +21,7 @@ import hmac
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,10 @@ class Signer:
 
     private_key: Ed25519PrivateKey
     dev: bool = False
+    # the last receipt salt derived: an outcome's record asks for it, then its receipt
+    _last_salt: list[tuple[str, bytes]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
 
     @functools.cached_property
     def public_key(self) -> Ed25519PublicKey:
@@ -164,8 +168,15 @@ class Signer:
         """The 32-byte salt of the argument commitment in the receipt of record ``record_id``:
         HMAC-SHA256, under a key derived (HKDF-SHA256) from the signing key, of the record id.
         Re-derived, never stored: the log's readers cannot test guesses of the arguments
-        against the commitment; the receipt's holder gets it as the receipt's opening."""
-        return hmac.new(self._opening_key, record_id.encode(), hashlib.sha256).digest()
+        against the commitment; the receipt's holder gets it as the receipt's opening. The last
+        one is kept: the outcome record's commitment and its receipt's opening ask for the same
+        record's, one after the other."""
+        kept = self._last_salt[-1:]  # a copy, taken in one step: another thread may replace it
+        if kept and kept[0][0] == record_id:
+            return kept[0][1]
+        salt = hmac.new(self._opening_key, record_id.encode(), hashlib.sha256).digest()
+        self._last_salt[:] = [(record_id, salt)]
+        return salt
 
     @functools.cached_property
     def _opening_key(self) -> bytes:
