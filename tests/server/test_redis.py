@@ -435,3 +435,31 @@ def test_a_cancelled_caller_leaves_the_others_of_its_batch_answered(redis_server
     got = asyncio.run(check())
     assert isinstance(got[1], asyncio.CancelledError)
     assert [g[0] for i, g in enumerate(got) if i != 1] == [0.0, 0.0, 0.0]  # type: ignore[index]
+
+
+def test_callers_of_a_batch_whose_task_is_cancelled_before_it_starts_are_cancelled_too(
+    redis_server, redis_prefix
+):
+    """At shutdown the batch's own task may be cancelled before it ever ran: its callers are
+    cancelled with it, none is left waiting for an answer that will not come."""
+    from proctor.server._state import RedisState
+
+    async def check() -> list[object]:
+        state = RedisState(redis_server, prefix=redis_prefix)
+        try:
+            calls = [
+                asyncio.ensure_future(state.take_and_get("key:bot", 1.0, 5, f"ses_{i}"))
+                for i in range(3)
+            ]
+            await asyncio.sleep(0)  # the callers queued; the batch is taken next turn
+            await asyncio.sleep(0)  # taken: its task exists and has not run yet
+            batch = state._take_get
+            (task,) = batch._sending
+            task.cancel()
+            return list(await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5))
+        finally:
+            await state.aio.aclose()
+            state.close()
+
+    got = asyncio.run(check())
+    assert all(isinstance(g, asyncio.CancelledError) for g in got)

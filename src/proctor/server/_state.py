@@ -9,6 +9,7 @@ API into a 503 (sessions, key buckets). Nothing is allowed because Redis was unr
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
@@ -355,6 +356,9 @@ class RedisFlowStore:
         return tuple(known)
 
 
+_Call = tuple[list[str], list[object], "asyncio.Future[Any]"]  # keys, args, the caller's answer
+
+
 class ScriptBatch:
     """Calls of one Lua script made in the same turn of the event loop, sent to Redis together:
     one pipeline (not a transaction: each call is its own script, atomic as before), one round
@@ -368,31 +372,38 @@ class ScriptBatch:
     def __init__(self, client: Any, script: Any) -> None:
         self._client = client
         self._script = script  # redis.commands.core.AsyncScript: .sha, .script, __call__
-        self._waiting: list[tuple[list[str], list[object], asyncio.Future[Any]]] = []
+        self._waiting: list[_Call] = []
         self._sending: set[asyncio.Task[None]] = set()
 
     async def __call__(self, keys: list[str], args: list[object]) -> Any:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Any] = loop.create_future()
         self._waiting.append((keys, args, answer))
-        if len(self._waiting) == 1:  # the first of this turn: send once the turn is over
-            task = loop.create_task(self._send())
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+        if len(self._waiting) == 1:  # the first of this turn: the batch is taken after it
+            loop.call_soon(self._flush, loop)
         return await answer
 
-    async def _send(self) -> None:
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting, []
+        task = loop.create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(functools.partial(self._sent, batch))
+
+    def _sent(self, batch: list[_Call], task: asyncio.Task[None]) -> None:
+        """A batch's task ended: any caller still waiting (its task was cancelled, even before
+        it started, or ended by a ``BaseException``) is cancelled, never left waiting."""
+        self._sending.discard(task)
+        for *_, answer in batch:
+            if not answer.done():
+                answer.cancel()
+
+    async def _send(self, batch: list[_Call]) -> None:
         try:
             if len(batch) == 1:
                 keys, args, _ = batch[0]
                 replies: list[Any] = [await self._script(keys=keys, args=args)]
             else:
                 replies = await self._pipelined(batch)
-        except asyncio.CancelledError:
-            for *_, answer in batch:
-                answer.cancel()
-            raise
         except Exception as exc:  # the round trip failed: every caller of it fails
             replies = [exc] * len(batch)
         for (*_, answer), reply in zip(batch, replies, strict=True):
@@ -403,9 +414,7 @@ class ScriptBatch:
             else:
                 answer.set_result(reply)
 
-    async def _pipelined(
-        self, batch: list[tuple[list[str], list[object], asyncio.Future[Any]]]
-    ) -> list[Any]:
+    async def _pipelined(self, batch: list[_Call]) -> list[Any]:
         from redis.exceptions import NoScriptError
 
         replies: list[Any] = [None] * len(batch)
