@@ -4,6 +4,8 @@ kill switch's cache, and failing closed when Redis does not answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +20,7 @@ from proctor.model import Environment, Session
 from proctor.policy import PolicySet, RateRule
 from proctor.server import RedisFlowStore, RedisRateLimiter
 from proctor.server._codec import dump_content, load_content
+from proctor.server._state import RedisState
 
 from ._world import running, settings_for, write_policies
 
@@ -31,6 +34,17 @@ tools:
     args: {to: string, body: string}
     rate_limit: {per_agent: 5/minute}
 """
+
+
+@contextlib.asynccontextmanager
+async def _redis_state(url: str, **kwargs: Any) -> AsyncIterator[RedisState]:
+    """A ``RedisState`` on ``url``, its clients closed afterwards."""
+    state = RedisState(url, **kwargs)
+    try:
+        yield state
+    finally:
+        await state.aio.aclose()
+        state.close()
 
 
 def _limiter(url, prefix):
@@ -116,11 +130,9 @@ def test_the_gate_awaits_the_limiters_coroutines(redis_server, redis_prefix):
 def test_one_script_takes_the_token_and_reads_what_the_gate_will(redis_server, redis_prefix):
     """The rate token, the cached session, the session's flow entries this process has not
     decoded yet, and the agent's cached kill switch: one round trip."""
-    from proctor.server._state import RedisState
 
     async def check() -> list[tuple[float, object, object]]:
-        state = RedisState(redis_server, prefix=redis_prefix)
-        try:
+        async with _redis_state(redis_server, prefix=redis_prefix) as state:
             await state.session_put("ses_1", {"id": "ses_1", "owner": "bot"})
             await state.aio.rpush(redis_prefix + "flow:ses_1", b"entry-1", b"entry-2")
             await state.aio.set(redis_prefix + "pause:mail-bot", b'{"paused": false}')
@@ -128,9 +140,6 @@ def test_one_script_takes_the_token_and_reads_what_the_gate_will(redis_server, r
             got.append(await state.take_and_get("key:bot", 0.001, 2, "ses_1", "mail-bot"))
             got.append(await state.take_and_get("key:other", 0.001, 2, "ses_nope", "nobody"))
             return got
-        finally:
-            await state.aio.aclose()
-            state.close()
 
     (w1, s1, p1), (w2, _, _), (w3, s3, p3), (w4, s4, p4) = asyncio.run(check())
     assert (w1, w2) == (0.0, 0.0)  # a burst of 2 ...
@@ -338,21 +347,16 @@ def test_concurrent_takes_share_a_round_trip_and_each_gets_its_own_answer(
 ):
     """30 requests in one turn of the event loop, a bucket of 5: exactly 5 tokens granted, in
     the order asked, each request with its own session's read; far fewer than 30 round trips."""
-    from proctor.server._state import RedisState
 
     async def check() -> tuple[list[tuple[float, object, object]], list[int]]:
-        state = RedisState(redis_server, prefix=redis_prefix)
-        sizes = _counting_pipelines(state.aio)
-        try:
+        async with _redis_state(redis_server, prefix=redis_prefix) as state:
+            sizes = _counting_pipelines(state.aio)
             for i in range(30):
                 await state.session_put(f"ses_{i}", {"id": f"ses_{i}"})
             got = await asyncio.gather(
                 *(state.take_and_get("key:bot", 0.001, 5, f"ses_{i}") for i in range(30))
             )
             return list(got), sizes
-        finally:
-            await state.aio.aclose()
-            state.close()
 
     got, sizes = asyncio.run(check())
     waits = [w for w, _, _ in got]
@@ -395,20 +399,14 @@ def test_a_batch_of_a_script_redis_does_not_know_runs_each_call_once(redis_serve
 def test_when_redis_does_not_answer_every_caller_of_the_batch_gets_the_error():
     import redis.exceptions
 
-    from proctor.server._state import RedisState
-
     async def check() -> list[object]:
-        state = RedisState("redis://127.0.0.1:1/0", timeout=0.5)
-        try:
+        async with _redis_state("redis://127.0.0.1:1/0", timeout=0.5) as state:
             return list(
                 await asyncio.gather(
                     *(state.take_and_get("key:bot", 1.0, 5, f"ses_{i}") for i in range(4)),
                     return_exceptions=True,
                 )
             )
-        finally:
-            await state.aio.aclose()
-            state.close()
 
     got = asyncio.run(check())
     assert len(got) == 4
@@ -416,11 +414,8 @@ def test_when_redis_does_not_answer_every_caller_of_the_batch_gets_the_error():
 
 
 def test_a_cancelled_caller_leaves_the_others_of_its_batch_answered(redis_server, redis_prefix):
-    from proctor.server._state import RedisState
-
     async def check() -> list[object]:
-        state = RedisState(redis_server, prefix=redis_prefix)
-        try:
+        async with _redis_state(redis_server, prefix=redis_prefix) as state:
             calls = [
                 asyncio.ensure_future(state.take_and_get("key:bot", 0.001, 5, f"ses_{i}"))
                 for i in range(4)
@@ -428,9 +423,6 @@ def test_a_cancelled_caller_leaves_the_others_of_its_batch_answered(redis_server
             await asyncio.sleep(0)  # all four queued, the batch not sent yet
             calls[1].cancel()
             return list(await asyncio.gather(*calls, return_exceptions=True))
-        finally:
-            await state.aio.aclose()
-            state.close()
 
     got = asyncio.run(check())
     assert isinstance(got[1], asyncio.CancelledError)
@@ -442,11 +434,9 @@ def test_callers_of_a_batch_whose_task_is_cancelled_before_it_starts_are_cancell
 ):
     """At shutdown the batch's own task may be cancelled before it ever ran: its callers are
     cancelled with it, none is left waiting for an answer that will not come."""
-    from proctor.server._state import RedisState
 
     async def check() -> list[object]:
-        state = RedisState(redis_server, prefix=redis_prefix)
-        try:
+        async with _redis_state(redis_server, prefix=redis_prefix) as state:
             calls = [
                 asyncio.ensure_future(state.take_and_get("key:bot", 1.0, 5, f"ses_{i}"))
                 for i in range(3)
@@ -457,9 +447,6 @@ def test_callers_of_a_batch_whose_task_is_cancelled_before_it_starts_are_cancell
             (task,) = batch._sending
             task.cancel()
             return list(await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5))
-        finally:
-            await state.aio.aclose()
-            state.close()
 
     got = asyncio.run(check())
     assert all(isinstance(g, asyncio.CancelledError) for g in got)
