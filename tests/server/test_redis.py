@@ -322,6 +322,28 @@ def test_gateway_on_redis_decides_pauses_and_limits(redis_world):
     assert d["verdict"] == "ALLOW"
 
 
+def test_a_failed_batched_round_trip_never_becomes_an_allow(redis_world, monkeypatch):
+    """Redis fails under the lean route's batch (and then under the route it hands the request
+    to): the decide is refused with 503, never answered ALLOW, and works again once Redis
+    does."""
+    world = redis_world
+    sid = world.open()
+    body = {"tool": "orders.get", "args": {"order_id": "O-1"}}
+    assert world.post(f"/v1/sessions/{sid}/decide", "bot", body).json()["verdict"] == "ALLOW"
+    state = world.gateway.state
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise redis.exceptions.ConnectionError("Redis went away")
+
+    with monkeypatch.context() as m:
+        m.setattr(state, "_take_get", down)
+        m.setattr(state, "take", down)
+        refused = world.post(f"/v1/sessions/{sid}/decide", "bot", body)
+    assert refused.status_code == 503
+    assert refused.json()["error"] == "redis_unavailable"
+    assert world.post(f"/v1/sessions/{sid}/decide", "bot", body).json()["verdict"] == "ALLOW"
+
+
 def _counting_pipelines(client: Any) -> list[int]:
     """Wrap ``client.pipeline`` to record how many commands each pipeline sent."""
     sizes: list[int] = []
