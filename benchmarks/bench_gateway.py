@@ -12,7 +12,11 @@ connection, or 8 per process with wrk): ``wrk`` (Debian's package, one thread pe
 process) when it is on the PATH, else a minimal client on asyncio streams (httpx would cost
 more CPU than the server). ``--client`` chooses; the line says which ran: the Python client
 takes CPU from the servers. The machine's load average is printed before and after each run:
-the machine is shared, and the figures move with it.
+the machine is shared, and the figures move with it. The header also gives two readings of the
+machine itself, taken just before the runs (``machine_reference``): the time of a fixed piece of
+Python that is not Proctor's, and of a wake-up round trip between two threads. The same code
+has given 2,013 decisions/s on one day and 844 on another of these machines: compare figures of
+different days only with these readings beside them.
 
 The target on the 2-core development machine: >= 2,000 decisions/s with p99 <= 25 ms.
 Each run is bounded: --seconds of load after 1 s of warm-up, and a 60 s start-up limit.
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
+import queue
 import secrets
 import shutil
 import socket
@@ -31,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -58,6 +65,41 @@ tools:
       - {id: refund.over-1000, when: "args.amount > 1000.0", verdict: deny}
 """
 BODY = json.dumps({"tool": "payments.refund", "args": {"order_id": "O-1", "amount": 40.0}})
+
+
+def machine_reference() -> tuple[float, float]:
+    """Two readings of the machine, none of Proctor's code in them: (1) microseconds for a fixed
+    piece of Python (the canonical JSON and SHA-256 of a 40-key record, best of 5 rounds), which
+    follows the speed of the CPU; (2) microseconds for a round trip between two threads (one
+    wakes the other, which wakes it back; the median of 2,000), which follows what the machine
+    charges for waking a thread on another CPU: a gateway process wakes its audit writer and is
+    woken back for every group of commits, and hands the GIL back and forth."""
+    record = {f"field-{i}": [i, str(i) * 3, {"n": i / 7}] for i in range(40)}
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(2_000):
+            text = json.dumps(record, sort_keys=True, separators=(",", ":"))
+            hashlib.sha256(text.encode()).hexdigest()
+        rounds.append((time.perf_counter() - start) / 2_000 * 1e6)
+    ping: queue.SimpleQueue[float] = queue.SimpleQueue()
+    pong: queue.SimpleQueue[float] = queue.SimpleQueue()
+
+    def echo() -> None:
+        while (item := ping.get()) >= 0:
+            pong.put(item)
+
+    thread = threading.Thread(target=echo, daemon=True)
+    thread.start()
+    trips = []
+    for _ in range(2_000):
+        start = time.perf_counter()
+        ping.put(start)
+        pong.get()
+        trips.append((time.perf_counter() - start) * 1e6)
+    ping.put(-1.0)
+    thread.join()
+    return min(rounds), statistics.median(trips)
 
 
 def _port() -> int:
@@ -340,9 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         help="load generator (default: wrk when it is on the PATH)",
     )
     args = ap.parse_args(argv)
+    python_us, wake_us = machine_reference()
     print(
         f"gateway decide, audit log on: {args.connections} connections, {args.seconds:g} s per "
-        f"run; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        f"run; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; machine: reference "
+        f"Python {python_us:.1f} us, thread wake-up round trip {wake_us:.0f} us",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
