@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_gateway import _cpu, _port, _stop, wait_ready, wrk
+from bench_gateway import _cpu, _port, _stop, machine_reference, wait_ready, wrk
 
 # a decide answer's shape and size (1,860 bytes), with fixed values
 ANSWER = json.dumps(
@@ -181,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
+    python_us, wake_us = machine_reference()  # the same readings as bench_gateway's header
     print(
         f"gateway floor (bare ASGI app, {len(ANSWER)}-byte answer, uvicorn as proctor serve "
         f"runs it): {args.connections} connections, {args.seconds:g} s per run; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; machine: reference "
+        f"Python {python_us:.1f} us, thread wake-up round trip {wake_us:.0f} us",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as tmp:
