@@ -14,7 +14,8 @@ more CPU than the server). ``--client`` chooses; the line says which ran: the Py
 takes CPU from the servers. The machine's load average is printed before and after each run:
 the machine is shared, and the figures move with it. The header also gives two readings of the
 machine itself, taken just before the runs (``machine_reference``): the time of a fixed piece of
-Python that is not Proctor's, and of a wake-up round trip between two threads. The same code
+Python that is not Proctor's, and of a wake-up round trip between two threads; a second line
+names the releases of Python and of the libraries a request passes through. The same code
 has given 2,013 decisions/s on one day and 844 on another of these machines: compare figures of
 different days only with these readings beside them.
 
@@ -40,6 +41,7 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -100,6 +102,35 @@ def machine_reference() -> tuple[float, float]:
     ping.put(-1.0)
     thread.join()
     return min(rounds), statistics.median(trips)
+
+
+STACK = (
+    "uvicorn",
+    "httptools",
+    "uvloop",
+    "starlette",
+    "fastapi",
+    "pydantic-core",
+    "sqlalchemy",
+    "psycopg",
+    "redis",
+    "hiredis",
+    "cryptography",
+)
+"""The libraries a ``decide`` passes through, named in the header with their releases."""
+
+
+def stack_versions() -> str:
+    """Python's version and the installed release of each library in ``STACK`` ('-' when it is
+    not installed): the virtual environment is built anew from version ranges, so figures of
+    different days may come from different releases, and the header says which."""
+    parts = [f"python {sys.version.split()[0]}"]
+    for name in STACK:
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} -")
+    return ", ".join(parts)
 
 
 def _port() -> int:
@@ -389,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {python_us:.1f} us, thread wake-up round trip {wake_us:.0f} us",
         flush=True,
     )
+    print(f"releases: {stack_versions()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         policy = Path(tmp) / "policies"
         policy.mkdir()

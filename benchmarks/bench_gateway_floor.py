@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench_gateway import _cpu, _port, _stop, machine_reference, wait_ready, wrk
+from bench_gateway import _cpu, _port, _stop, machine_reference, stack_versions, wait_ready, wrk
 
 # a decide answer's shape and size (1,860 bytes), with fixed values
 ANSWER = json.dumps(
@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {python_us:.1f} us, thread wake-up round trip {wake_us:.0f} us",
         flush=True,
     )
+    print(f"releases: {stack_versions()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.processes:
             run(n, args, Path(tmp))
